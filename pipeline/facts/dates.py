@@ -1,0 +1,171 @@
+"""Dates as news writes them, resolved against the article's publication date.
+
+"September 30" takes the year that puts it nearest the publication (or the next/previous one when
+the sentence's tense says so), "on Thursday" is the Thursday before publication unless the sentence
+speaks of the future, "October 2025" stays a month ("2025-10"). A reference known only to the month
+cannot place a weekday, so such dates are dropped rather than guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+Direction = Literal["nearest", "future", "past", "tense"]
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
+    "nov": 11, "dec": 12,
+}  # fmt: skip
+_WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept\.?|Sep\.?|Oct\.?|Nov\.?|Dec\.?)"
+)
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d\d"
+
+DATE_RE = re.compile(
+    rf"(?<![\w-])(?:"
+    rf"(?P<iy>{_YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)"
+    rf"|(?:{_WEEKDAY},?\s+)?(?P<m1>{_MONTH})\s+(?P<d1>{_DAY})(?!\d)(?:,?\s+(?P<y1>{_YEAR}))?"
+    rf"|(?:{_WEEKDAY},?\s+)?(?:the\s+)?(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>{_YEAR}))?"
+    rf"|(?P<m3>{_MONTH}),?\s+(?P<y3>{_YEAR})"
+    rf"|(?P<m4>{_MONTH})(?=[\s,.;:)]|$)"
+    rf"|(?:(?P<rel>last|next|this)\s+)?(?P<wd>{_WEEKDAY})"
+    rf"|(?P<word>today|yesterday|tomorrow)"
+    rf")(?!\w)"
+)
+_FUTURE_RE = re.compile(
+    r"\b(?:will|shall|is\s+(?:set|due|scheduled|expected)|are\s+(?:set|due|scheduled|expected)|"
+    r"scheduled|due\s+to|set\s+to|ahead\s+of|upcoming|next|expires?|expiring|ends?|until|till|through|"
+    r"plans?\s+to|to\s+be\s+held|would)\b",
+    re.IGNORECASE,
+)
+_PAST_RE = re.compile(r"\b(?:was|were|had|last|ago|earlier|voted|adopted|passed|approved|held)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    value: str  # "YYYY-MM-DD" or "YYYY-MM"
+    start: int
+    end: int
+
+
+def _month(token: str) -> int:
+    return _MONTHS[token[:3].lower()]
+
+
+def _tense(sentence: str, start: int) -> Direction:
+    """The sentence's own direction in time, judged from the words before the date, else all of it."""
+    head = sentence[:start]
+    future = _FUTURE_RE.search(head)
+    past = _PAST_RE.search(head)
+    if future and (not past or future.start() > past.start()):
+        return "future"
+    if past:
+        return "past"
+    if _FUTURE_RE.search(sentence, start):
+        return "future"
+    return "nearest"
+
+
+def _place_year(month: int, day: int, ref: date, direction: Direction, slack: int) -> date | None:
+    options = []
+    for year in (ref.year - 1, ref.year, ref.year + 1):
+        try:
+            options.append(date(year, month, day))
+        except ValueError:
+            continue
+    if not options:
+        return None
+    if direction == "future":
+        later = [d for d in options if d >= ref - timedelta(days=slack)]
+        return min(later) if later else None
+    if direction == "past":
+        earlier = [d for d in options if d <= ref + timedelta(days=slack)]
+        return max(earlier) if earlier else None
+    return min(options, key=lambda d: abs((d - ref).days))
+
+
+def find_dates(
+    sentence: str,
+    published: date | None,
+    *,
+    precision: str = "day",
+    direction: Direction = "tense",
+) -> list[DateMention]:
+    """Every date in the sentence that can be placed on the calendar, resolved against `published`.
+
+    `precision` is how well `published` is known ("day" or "month"; "month" means the day is a guess).
+    """
+    found: list[DateMention] = []
+    exact_day = precision != "month"
+    slack = 0 if exact_day else 16
+    for match in DATE_RE.finditer(sentence):
+        groups = match.groupdict()
+        want = _tense(sentence, match.start()) if direction == "tense" else direction
+        value: str | None = None
+        if groups["iy"]:
+            try:
+                value = date(int(groups["iy"]), int(groups["im"]), int(groups["id"])).isoformat()
+            except ValueError:
+                value = None
+        elif groups["m1"] or groups["m2"]:
+            month = _month(groups["m1"] or groups["m2"])
+            day = int(re.sub(r"\D", "", groups["d1"] or groups["d2"]))
+            year = groups["y1"] or groups["y2"]
+            if year:
+                try:
+                    value = date(int(year), month, day).isoformat()
+                except ValueError:
+                    value = None
+            elif published is not None:
+                placed = _place_year(month, day, published, want, slack)
+                value = placed.isoformat() if placed else None
+        elif groups["m3"]:
+            value = f"{int(groups['y3']):04d}-{_month(groups['m3']):02d}"
+        elif groups["m4"]:
+            token = groups["m4"]
+            if token == "May" and not re.search(r"\b(?:in|by|until|since|of|from|to|early|late|mid-?)\s+$",
+                                                sentence[: match.start()], re.IGNORECASE):
+                continue  # "May" is also a modal verb
+            if published is not None:
+                placed = _place_year(_month(token), 1, published.replace(day=1), want, 0)
+                value = placed.isoformat()[:7] if placed else None
+        elif groups["wd"]:
+            if published is None or not exact_day:
+                continue
+            weekday = _WEEKDAYS[groups["wd"][:3].lower()]
+            rel = (groups["rel"] or "").lower()
+            if rel == "next" or (rel != "last" and want == "future"):
+                delta = (weekday - published.weekday()) % 7
+                if rel == "next" and delta == 0:
+                    delta = 7
+                value = (published + timedelta(days=delta)).isoformat()
+            else:
+                delta = (published.weekday() - weekday) % 7
+                if rel == "last" and delta == 0:
+                    delta = 7
+                value = (published - timedelta(days=delta)).isoformat()
+        elif groups["word"]:
+            if published is None or not exact_day:
+                continue
+            shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[groups["word"]]
+            value = (published + timedelta(days=shift)).isoformat()
+        if value is not None:
+            found.append(DateMention(value=value, start=match.start(), end=match.end()))
+    return found
+
+
+def date_bounds(value: str) -> tuple[date, date]:
+    """First and last day a "YYYY-MM-DD" or "YYYY-MM" value covers."""
+    if len(value) == 7:
+        first = date(int(value[:4]), int(value[5:7]), 1)
+        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        return first, following - timedelta(days=1)
+    day = date.fromisoformat(value)
+    return day, day

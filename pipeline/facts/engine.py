@@ -1,0 +1,367 @@
+"""Typed fact extraction from cleaned article text, one evidence sentence per value.
+
+The rule-based extractor reads only sentences that hold one of a fact's trigger words, finds typed
+values in them (numbers, dates, identifiers, names) and keeps a value only when a rule of the fact's
+spec supports it and no trap (a batch, a pledge, an old year) sits next to it. The engine then keeps
+one value per fact and entity: saying nothing beats saying something wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from re import Pattern
+
+from pipeline.facts.dates import DateMention, date_bounds, find_dates
+from pipeline.facts.numbers import NumberMention, find_numbers
+from pipeline.facts.registry import Candidate, Extractor, get_extractor, register
+from pipeline.facts.sentences import sentence_at
+from pipeline.facts.spec import FactKind, FactSpec, ValueRule
+from pipeline.types import Observation, as_date
+
+logger = logging.getLogger(__name__)
+
+_FLAGS = re.IGNORECASE
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_NOW = re.compile(r"\b(?:now|currently|so\s+far|to\s+date|today|at\s+present)\b", _FLAGS)
+_NAME_RUN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*(?:[ \u00a0]+[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*)*")
+_NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class _Value:
+    """A typed value found in a sentence; offsets are relative to the sentence."""
+
+    value: int | str
+    start: int  # mention start (a hedge like "about" included): the `before` window ends here
+    value_start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    before: Pattern[str] | None
+    after: Pattern[str] | None
+    sentence: Pattern[str] | None
+    window: int
+    score: int
+
+
+@dataclass(slots=True)
+class _Sentence:
+    start: int
+    end: int
+    text: str
+    numbers: list[NumberMention] | None = None
+    dates: dict[str, list[DateMention]] = field(default_factory=dict)
+    names: list[_Value] | None = None
+
+
+def _entity_pattern(spec: FactSpec) -> str:
+    aliases = sorted({a for names in spec.entities.values() for a in [*names]} | set(spec.entities), key=len)
+    alternation = "|".join(re.escape(a) for a in reversed(aliases))
+    return rf"(?P<entity>(?<![\w-])(?:{alternation})(?![\w-]))"
+
+
+def _compile(pattern: str | None, entity: str) -> Pattern[str] | None:
+    if pattern is None:
+        return None
+    return re.compile(pattern.replace("{entity}", entity), _FLAGS)
+
+
+def _any(patterns: Sequence[str]) -> Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), _FLAGS)
+
+
+class _CompiledSpec:
+    """A spec with its patterns compiled once per engine."""
+
+    def __init__(self, spec: FactSpec) -> None:
+        self.spec = spec
+        self.kind = spec.kind
+        variants: set[str] = set()
+        for trigger in spec.triggers:
+            variants.add(trigger)
+            variants.add(trigger[:1].upper() + trigger[1:])
+        self.triggers = tuple(sorted(variants))
+        self.require = [re.compile(p, _FLAGS) for p in spec.require]
+        self.reject = _any(spec.reject)
+        entity = _entity_pattern(spec) if spec.entities else ""
+        self.rules = [
+            _Rule(
+                before=_compile(rule.before, entity),
+                after=_compile(rule.after, entity),
+                sentence=_compile(rule.sentence, entity),
+                window=rule.window,
+                score=rule.score,
+            )
+            for rule in spec.rules
+        ]
+        self.reject_before = _any(spec.reject_before)
+        self.reject_after = _any(spec.reject_after)
+        self.value_re = re.compile(spec.value_pattern, _FLAGS) if spec.value_pattern else None
+        self.canonical = {}
+        for name, aliases in spec.entities.items():
+            self.canonical[name.lower()] = name
+            for alias in aliases:
+                self.canonical[alias.lower()] = name
+        self.stopwords = frozenset(w.lower() for w in spec.name_stopwords)
+
+
+@register("rules")
+class RuleExtractor:
+    """Cue words and patterns from the fact specs, applied around typed values in a sentence."""
+
+    name = "rules"
+
+    def __init__(self, specs: Sequence[FactSpec]) -> None:
+        self._specs = [_CompiledSpec(spec) for spec in specs]
+
+    def candidates(self, text: str, published: date | None, precision: str) -> list[Candidate]:
+        found: list[Candidate] = []
+        sentences: dict[int, _Sentence] = {}
+        hits: dict[str, list[int]] = {}
+        for compiled in self._specs:
+            for sentence in self._sentences(text, compiled, hits, sentences):
+                found.extend(self._from_sentence(compiled, sentence, published, precision))
+        return found
+
+    @staticmethod
+    def _sentences(
+        text: str, compiled: _CompiledSpec, hits: dict[str, list[int]], cache: dict[int, _Sentence]
+    ) -> Iterator[_Sentence]:
+        positions: list[int] = []
+        for trigger in compiled.triggers:
+            where = hits.get(trigger)
+            if where is None:
+                where = []
+                pos = text.find(trigger)
+                while pos >= 0:
+                    where.append(pos)
+                    pos = text.find(trigger, pos + 1)
+                hits[trigger] = where
+            positions.extend(where)
+        if not positions:
+            return
+        positions.sort()
+        done_until = -1
+        for pos in positions:
+            if pos < done_until:
+                continue
+            sentence = cache.get(pos)
+            if sentence is None:
+                start, end = sentence_at(text, pos)
+                sentence = _Sentence(start, end, text[start:end])
+                cache[pos] = sentence
+            done_until = max(sentence.end, pos + 1)
+            yield sentence
+
+    def _from_sentence(
+        self, compiled: _CompiledSpec, sentence: _Sentence, published: date | None, precision: str
+    ) -> Iterator[Candidate]:
+        spec = compiled.spec
+        text = sentence.text
+        if compiled.reject is not None and compiled.reject.search(text):
+            return
+        for pattern in compiled.require:
+            if not pattern.search(text):
+                return
+        for value in self._values(compiled, sentence, published, precision):
+            if not self._plausible(spec, value.value, published):
+                continue
+            supported = self._support(compiled, text, value)
+            if supported is None:
+                continue
+            score, entity = supported
+            if self._trapped(compiled, text, value, published):
+                continue
+            observation = Observation(
+                fact=spec.name,
+                value=value.value,
+                evidence=text,
+                start=sentence.start,
+                end=sentence.end,
+                entity=entity,
+                extractor=self.name,
+            )
+            yield Candidate(observation, score=score, position=sentence.start + value.value_start)
+
+    def _values(
+        self, compiled: _CompiledSpec, sentence: _Sentence, published: date | None, precision: str
+    ) -> list[_Value]:
+        kind = compiled.kind
+        text = sentence.text
+        if kind in (FactKind.COUNT, FactKind.COUNT_PER_ENTITY):
+            if sentence.numbers is None:
+                sentence.numbers = find_numbers(text)
+            return [_Value(n.value, n.start, n.value_start, n.end) for n in sentence.numbers]
+        if kind is FactKind.IDENTIFIER:
+            assert compiled.value_re is not None
+            return [
+                _Value(int(m.group("value")), m.start("value"), m.start("value"), m.end("value"))
+                for m in compiled.value_re.finditer(text)
+            ]
+        if kind is FactKind.DATE:
+            key = f"{compiled.spec.date_direction}/{precision}"
+            dates = sentence.dates.get(key)
+            if dates is None:
+                dates = find_dates(text, published, precision=precision, direction=compiled.spec.date_direction)
+                sentence.dates[key] = dates
+            return [_Value(d.value, d.start, d.start, d.end) for d in dates]
+        if sentence.names is None:
+            sentence.names = self._names(text, compiled.stopwords)
+        return sentence.names
+
+    @staticmethod
+    def _names(text: str, stopwords: frozenset[str]) -> list[_Value]:
+        """Runs of two to four capitalised words that are neither titles nor places."""
+        names: list[_Value] = []
+        for run in _NAME_RUN.finditer(text):
+            tokens = [(m.group(), run.start() + m.start(), run.start() + m.end()) for m in
+                      _NAME_TOKEN.finditer(run.group())]
+            group: list[tuple[str, int, int]] = []
+            for token in [*tokens, ("", -1, -1)]:
+                if token[1] >= 0 and token[0].lower() not in stopwords:
+                    group.append(token)
+                    continue
+                if 2 <= len(group) <= 4:
+                    start, end = group[0][1], group[-1][2]
+                    names.append(_Value(" ".join(t[0] for t in group), start, start, end))
+                group = []
+        return names
+
+    @staticmethod
+    def _plausible(spec: FactSpec, value: int | str, published: date | None) -> bool:
+        if isinstance(value, int):
+            if spec.min_value is not None and value < spec.min_value:
+                return False
+            return spec.max_value is None or value <= spec.max_value
+        if spec.kind is FactKind.DATE and published is not None:
+            first, last = date_bounds(value)
+            if spec.max_age_days is not None and last < published - timedelta(days=spec.max_age_days):
+                return False
+            if spec.max_ahead_days is not None and first > published + timedelta(days=spec.max_ahead_days):
+                return False
+        return True
+
+    @staticmethod
+    def _support(compiled: _CompiledSpec, text: str, value: _Value) -> tuple[int, str | None] | None:
+        """The best rule that holds around the value, as (score, entity); None when none does."""
+        if not compiled.rules:
+            return 1, None
+        best: tuple[int, str | None] | None = None
+        for rule in compiled.rules:
+            if best is not None and rule.score <= best[0]:
+                continue
+            entity: str | None = None
+            if rule.sentence is not None and not rule.sentence.search(text):
+                continue
+            if rule.before is not None:
+                match = rule.before.search(text, max(0, value.start - rule.window), value.start)
+                if match is None:
+                    continue
+                entity = match.groupdict().get("entity") or entity
+            if rule.after is not None:
+                match = rule.after.search(text[value.end : value.end + rule.window])
+                if match is None:
+                    continue
+                entity = match.groupdict().get("entity") or entity
+            if compiled.canonical:
+                if entity is None:
+                    continue
+                entity = compiled.canonical.get(entity.lower())
+                if entity is None:
+                    continue
+            best = (rule.score, entity)
+        return best
+
+    @staticmethod
+    def _trapped(compiled: _CompiledSpec, text: str, value: _Value, published: date | None) -> bool:
+        spec = compiled.spec
+        window = spec.reject_window
+        left = text[max(0, value.start - window) : value.start]
+        right = text[value.end : value.end + window]
+        if compiled.reject_before is not None and compiled.reject_before.search(left):
+            return True
+        if compiled.reject_after is not None and compiled.reject_after.search(right):
+            return True
+        if spec.past_years and published is not None:
+            for side in (left, right):
+                years = [int(y) for y in _YEAR_IN_TEXT.findall(side)]
+                if any(y < published.year for y in years) and not _NOW.search(side):
+                    return True
+        return False
+
+
+class FactEngine:
+    """Runs the configured extractors and keeps one verbatim-quoted value per fact and entity."""
+
+    def __init__(self, specs: Sequence[FactSpec], *, extractors: Sequence[str] = ("rules",)) -> None:
+        self.specs = list(specs)
+        self._order = {spec.name: index for index, spec in enumerate(self.specs)}
+        self._choose = {spec.name: spec.choose for spec in self.specs}
+        self._extractors: list[Extractor] = [get_extractor(name)(self.specs) for name in extractors]
+
+    def extract(
+        self, text: str, published: date | datetime | None, *, precision: str = "day"
+    ) -> list[Observation]:
+        """Facts stated in `text` as current at `published`.
+
+        `precision` is "month" when only the month of publication is known: weekdays and "yesterday"
+        then cannot be placed and are skipped.
+        """
+        reference = as_date(published)
+        candidates: list[Candidate] = []
+        for extractor in self._extractors:
+            for candidate in extractor.candidates(text, reference, precision):
+                if self._verbatim(text, candidate.observation):
+                    candidates.append(candidate)
+        return self._select(candidates)
+
+    @staticmethod
+    def _verbatim(text: str, observation: Observation) -> bool:
+        """Evidence must be the text at its offsets; anything else is a made-up quote and is dropped."""
+        ok = (
+            bool(observation.evidence)
+            and 0 <= observation.start < observation.end <= len(text)
+            and text[observation.start : observation.end] == observation.evidence
+        )
+        if not ok:
+            logger.warning(
+                "dropped %s from extractor %s: evidence is not verbatim at %s:%s",
+                observation.fact,
+                observation.extractor,
+                observation.start,
+                observation.end,
+            )
+        return ok
+
+    def _select(self, candidates: list[Candidate]) -> list[Observation]:
+        groups: dict[tuple[str, str | None], list[Candidate]] = {}
+        for candidate in candidates:
+            key = (candidate.observation.fact, candidate.observation.entity)
+            groups.setdefault(key, []).append(candidate)
+        chosen: list[tuple[int, int, Observation]] = []
+        for (fact, _entity), group in groups.items():
+            choose = self._choose.get(fact, "best")
+            if choose == "best":
+                winner = min(group, key=lambda c: (-c.score, c.position))
+            else:
+                sign = -1 if choose == "max" else 1
+                winner = min(group, key=lambda c: (sign * _sortable(c.observation.value), -c.score, c.position))
+            chosen.append((self._order.get(fact, len(self._order)), winner.position, winner.observation))
+        chosen.sort(key=lambda item: (item[0], item[1]))
+        return [observation for _, _, observation in chosen]
+
+
+def _sortable(value: int | str) -> int:
+    """Order ints by size and "YYYY-MM[-DD]" dates by time (a month counts as its first day)."""
+    if isinstance(value, int):
+        return value
+    digits = value.replace("-", "")
+    return int(digits.ljust(8, "0")) if digits.isdigit() else 0

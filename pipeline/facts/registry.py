@@ -1,0 +1,64 @@
+"""The seam for extractors: rule-based today, a model-based one can be registered beside it.
+
+An extractor proposes candidates; the engine, not the extractor, checks that every quoted evidence
+exists verbatim in the text and picks one value per fact and entity, so a new extractor inherits both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol, TypeVar
+
+from pipeline.facts.spec import FactSpec
+from pipeline.types import Observation
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A value an extractor proposes, with how strongly the text supports it."""
+
+    observation: Observation
+    score: int = 1
+    position: int = 0  # where the value itself sits in the text; an earlier statement wins a tie
+
+
+class Extractor(Protocol):
+    """Finds candidate values of the given facts in one cleaned article text."""
+
+    def __init__(self, specs: Sequence[FactSpec]) -> None: ...
+
+    def candidates(self, text: str, published: date | None, precision: str) -> list[Candidate]:
+        """`precision` says how well `published` is known: "day" or "month"."""
+        ...
+
+
+class UnknownExtractorError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+EXTRACTORS: dict[str, type[Extractor]] = {}
+
+E = TypeVar("E", bound=type[Extractor])
+
+
+def register(name: str) -> Callable[[E], E]:
+    """Class decorator: make an extractor available under `name` (as `extractor:` in config, say)."""
+
+    def add(cls: E) -> E:
+        if name in EXTRACTORS and EXTRACTORS[name] is not cls:
+            raise ValueError(f"extractor {name!r} is already registered")
+        EXTRACTORS[name] = cls
+        return cls
+
+    return add
+
+
+def get_extractor(name: str) -> type[Extractor]:
+    try:
+        return EXTRACTORS[name]
+    except KeyError:
+        known = ", ".join(sorted(EXTRACTORS)) or "none"
+        raise UnknownExtractorError(f"unknown extractor {name!r}; known: {known}") from None

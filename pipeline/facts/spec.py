@@ -1,0 +1,172 @@
+"""How a topic declares a fact: what its value looks like and which words around the value state it.
+
+Everything topic-specific (cue words, the countries of a per-entity fact, plausible ranges) lives in
+these models, filled from YAML, so the engine stays generic. Patterns are Python regular expressions,
+matched case-insensitively unless said otherwise; `{entity}` in a rule stands for any entity alias.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class FactKind(StrEnum):
+    DATE = "date"  # value "YYYY-MM-DD" or "YYYY-MM"
+    COUNT = "count"  # int
+    IDENTIFIER = "identifier"  # int taken from `value_pattern`, e.g. a resolution number
+    PERSON = "person"  # str, a personal name
+    COUNT_PER_ENTITY = "count_per_entity"  # int, with the entity (e.g. a country) it belongs to
+
+
+def _check_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern.replace("{entity}", "(?:x)"))
+    except re.error as exc:
+        raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+    return pattern
+
+
+class ValueRule(BaseModel):
+    """One way articles state the value: what stands just before and/or just after it.
+
+    `before` is searched in the text of the sentence ending where the value (with any "about",
+    "nearly" in front of it) starts, at most `window` characters long; anchor it with `$` to demand
+    adjacency. `after` is searched in the text following the value; anchor it with `^`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    before: str | None = None
+    after: str | None = None
+    sentence: str | None = Field(default=None, description="must also be found somewhere in the sentence")
+    window: int = Field(default=80, ge=1, le=400)
+    score: int = Field(default=1, ge=1, description="a stronger statement wins when an article has several")
+
+    @field_validator("before", "after", "sentence")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        return None if value is None else _check_regex(value)
+
+    @model_validator(mode="after")
+    def _needs_a_pattern(self) -> ValueRule:
+        if self.before is None and self.after is None and self.sentence is None:
+            raise ValueError("a rule needs at least one of before, after, sentence")
+        return self
+
+
+class FactSpec(BaseModel):
+    """A fact the topic tracks, and the evidence the rule-based extractor accepts for it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: FactKind
+    description: str = ""
+    triggers: list[str] = Field(
+        min_length=1,
+        description="literal words (lower case, matched also Capitalised); only sentences holding one are read",
+    )
+    require: list[str] = Field(default_factory=list, description="each must be found in the sentence")
+    reject: list[str] = Field(default_factory=list, description="a sentence holding any of these is skipped")
+    rules: list[ValueRule] = Field(default_factory=list, description="the value must satisfy one of them")
+    reject_before: list[str] = Field(
+        default_factory=list, description="a value with any of these just before it is dropped (batch, pledge)"
+    )
+    reject_after: list[str] = Field(default_factory=list, description="the same, just after the value")
+    reject_window: int = Field(default=40, ge=1, le=400)
+    past_years: bool = Field(
+        default=False,
+        description="drop a value whose reject window names a year before the publication year (history)",
+    )
+    entities: dict[str, list[str]] = Field(
+        default_factory=dict, description="canonical entity -> aliases (literal words) for count_per_entity"
+    )
+    value_pattern: str | None = Field(
+        default=None, description="identifier: regex whose group `value` is the number (case-insensitive)"
+    )
+    min_value: int | None = None
+    max_value: int | None = None
+    max_age_days: int | None = Field(default=None, description="dates: earliest allowed, days before publication")
+    max_ahead_days: int | None = Field(default=None, description="dates: latest allowed, days after publication")
+    date_direction: Literal["nearest", "future", "past", "tense"] = Field(
+        default="tense", description="how a date without a year (or a weekday) is placed around publication"
+    )
+    name_stopwords: list[str] = Field(
+        default_factory=list, description="person: capitalised words that are titles or places, not names"
+    )
+    choose: Literal["best", "max", "min"] = Field(
+        default="best", description="which value wins when a sentence set yields several: best-supported, max, min"
+    )
+
+    @field_validator("require", "reject", "reject_before", "reject_after")
+    @classmethod
+    def _regexes(cls, values: list[str]) -> list[str]:
+        return [_check_regex(v) for v in values]
+
+    @field_validator("value_pattern")
+    @classmethod
+    def _value_pattern(cls, value: str | None) -> str | None:
+        if value is not None and "(?P<value>" not in _check_regex(value):
+            raise ValueError("value_pattern needs a named group (?P<value>...)")
+        return value
+
+    @field_validator("triggers")
+    @classmethod
+    def _triggers(cls, values: list[str]) -> list[str]:
+        if any(not v.strip() for v in values):
+            raise ValueError("a trigger must not be blank")
+        return values
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FactSpec:
+        uses_entity = any("{entity}" in (r.before or "") + (r.after or "") for r in self.rules)
+        if self.kind is FactKind.COUNT_PER_ENTITY:
+            if not self.entities:
+                raise ValueError("a count_per_entity fact needs entities")
+            if not self.rules or not all(
+                "{entity}" in (r.before or "") + (r.after or "") for r in self.rules
+            ):
+                raise ValueError("every rule of a count_per_entity fact must place {entity} in before or after")
+        elif uses_entity or self.entities:
+            raise ValueError("entities and {entity} belong to count_per_entity facts only")
+        if self.kind is FactKind.IDENTIFIER and self.value_pattern is None:
+            raise ValueError("an identifier fact needs value_pattern")
+        if self.kind is not FactKind.IDENTIFIER and self.value_pattern is not None:
+            raise ValueError("value_pattern belongs to identifier facts only")
+        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+            raise ValueError("min_value is above max_value")
+        return self
+
+
+class FactSpecError(ValueError):
+    """A facts file that cannot be used; the message names the file and the item."""
+
+
+def load_fact_specs(path: Path) -> list[FactSpec]:
+    """Read a YAML list of fact specs, failing with one message that names the file and the item."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise FactSpecError(f"{path}: cannot read facts: {exc}") from exc
+    if not isinstance(data, list):
+        raise FactSpecError(f"{path}: a facts file must be a YAML list of facts")
+    specs: list[FactSpec] = []
+    for index, item in enumerate(data):
+        try:
+            specs.append(FactSpec.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            name = item.get("name", "?") if isinstance(item, dict) else "?"
+            raise FactSpecError(f"{path}: fact #{index} ({name}): {where}: {first['msg']}") from exc
+    names = [s.name for s in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise FactSpecError(f"{path}: fact names repeat: {', '.join(duplicates)}")
+    return specs
