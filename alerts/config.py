@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 EventKind = Literal["change", "conflict", "reported", "initial", "source_error", "source_recovered", "silent"]
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 FACT_EVENTS: frozenset[str] = frozenset({"change", "conflict", "reported", "initial"})
+DEFAULT_EVENTS: tuple[EventKind, ...] = ("change", "conflict")
 SOURCE_EVENTS: frozenset[str] = frozenset({"source_error", "source_recovered", "silent"})
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
@@ -70,20 +71,24 @@ class RouteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: str = Field(
+        min_length=1, description="shown in `factwatch alerts` and used by `alerts test --route`"
+    )
     urls: list[str] = Field(default_factory=list, description="apprise URLs; secrets via ${ENV_VAR}")
     tags: list[str] = Field(
         default_factory=list,
-        description="only alerts carrying one of these tags (payload `tags`, e.g. a fact's tags); empty = all",
+        description="only alerts carrying one of these tags (payload `tags`, e.g. a fact's); empty = all",
     )
-    events: list[EventKind] = Field(default_factory=lambda: ["change", "conflict"])
+    events: list[EventKind] = Field(
+        default_factory=lambda: list(DEFAULT_EVENTS), description="kinds of event this route receives"
+    )
     facts: list[str] = Field(default_factory=list, description="only these facts; empty means all")
     topics: list[str] = Field(default_factory=list, description="only these topics; empty means all")
-    format: Literal["text", "markdown", "html"] = "text"
+    format: Literal["text", "markdown", "html"] = Field(default="text", description="body format sent")
     title_template: str | None = Field(default=None, description="Jinja template of the title (one line)")
     body_template: str | None = Field(default=None, description="Jinja template of the body, in `format`")
     digest: DigestConfig | None = Field(default=None, description="batch alerts into one message per window")
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false keeps the route configured but silent")
 
     @model_validator(mode="after")
     def _check_templates(self) -> RouteConfig:
@@ -104,12 +109,15 @@ class AlertSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_attempts: int = Field(default=8, ge=1)
-    backoff_seconds: float = Field(default=30.0, ge=0)
-    backoff_max_seconds: float = Field(default=3600.0, ge=0)
+    max_attempts: int = Field(default=8, ge=1, description="tries per route before an alert is marked failed")
+    backoff_seconds: float = Field(default=30.0, ge=0, description="delay after the first failure; doubles")
+    backoff_max_seconds: float = Field(default=3600.0, ge=0, description="longest delay between tries")
     send_timeout_seconds: float = Field(default=30.0, gt=0, description="limit for one apprise call")
     claim_seconds: float = Field(
-        default=300.0, gt=0, description="how long a delivery in progress is reserved from other processes"
+        default=120.0,
+        gt=0,
+        description="how long a delivery in progress is reserved from other processes; longer than a send. "
+        "A process killed mid-send delays that delivery by at most this long",
     )
     error_after: int = Field(default=3, ge=1, description="failed runs in a row before a source error alerts")
     silent_after: str | None = Field(
@@ -119,7 +127,6 @@ class AlertSettings(BaseModel):
         default=None,
         description="link to a fact's history, with {fact} and {entity} placeholders (e.g. a dashboard)",
     )
-    history_items: int = Field(default=5, ge=0, description="timeline entries shown in an alert")
 
     @field_validator("silent_after")
     @classmethod

@@ -1,7 +1,7 @@
-"""Tables owned by alerts/: per-source health, for the error/recovery/silence policy.
+"""Tables owned by alerts/: what the source error/recovery/silence policy remembers between runs.
 
-Registered with the store's metadata through `pipeline.store.all_models`, so Alembic creates it with the
-rest of the schema.
+Separate from the crawler's `source_health` (which reports on sources): this one records which alerts were
+already sent, so the policy holds across restarts. Registered through `pipeline.store.all_models`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pipeline.store.models import utcnow
 from pipeline.store.types import UTCDateTime
 
 
-class SourceHealth(SQLModel, table=True):
+class SourceAlertState(SQLModel, table=True):
     """What the error policy must remember between runs of one source."""
 
-    __tablename__ = "source_health"
+    __tablename__ = "alert_source_state"
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(unique=True)

@@ -13,12 +13,13 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, Undefined
+from jinja2 import FileSystemLoader, Template, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from alerts.config import SOURCE_EVENTS
@@ -50,6 +51,20 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def when(value: Any) -> str:
+    """ISO timestamps as people read them: the date alone at midnight (day precision), else minutes, UTC."""
+    text = show(value)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0):
+        return parsed.date().isoformat()
+    return parsed.strftime("%Y-%m-%d %H:%M") + (" UTC" if parsed.tzinfo is not None else "")
+
+
 def md_escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", "" if value is None or isinstance(value, Undefined) else str(value))
 
@@ -77,7 +92,7 @@ def _environment(autoescape: bool, undefined: type[Undefined] = Undefined) -> Sa
         keep_trailing_newline=False,
         trim_blocks=False,
     )
-    env.filters.update(show=show, md=md_escape, code=code_span, href=safe_href)
+    env.filters.update(show=show, when=when, md=md_escape, code=code_span, href=safe_href)
     return env
 
 
@@ -111,11 +126,15 @@ def history_link(payload: Mapping[str, Any], history_url: str | None) -> str | N
         return str(payload["history_url"])
     if not history_url or not payload.get("fact"):
         return None
-    return history_url.format(fact=quote(str(payload["fact"])), entity=quote(str(payload.get("entity") or "")))
+    return history_url.format(
+        fact=quote(str(payload["fact"])), entity=quote(str(payload.get("entity") or ""))
+    )
 
 
 def context(event: str, payload: Mapping[str, Any], *, history_url: str | None = None) -> dict[str, Any]:
     ctx = dict(payload)
+    # `title` in a template is the alert's title; the article's own headline stays reachable
+    ctx["article_title"] = payload.get("article_title") or payload.get("title")
     ctx["event"] = event
     ctx["history_link"] = history_link(payload, history_url)
     return ctx
@@ -170,15 +189,9 @@ def render_digest(
     more: int = 0,
 ) -> Message:
     """One message listing several alerts; items are (event, payload, title)."""
-    count = len(items) + more
+    count = len(items)
     title = _one_line(f"factwatch digest ({route}): {count} alert{'s' if count != 1 else ''}, {window}")
     rows = [{**dict(payload), "event": event, "title": item_title} for event, payload, item_title in items]
     tpl = environment(fmt).get_template(f"digest.{_SUFFIX[fmt]}")
     body = _safe_render(tpl, {"title": title, "items": rows, "more": more, "route": route}, "digest template")
     return Message(title=title, body=body.strip() + "\n", format=fmt)
-
-
-def strict_check(source: str, payload: Mapping[str, Any], *, event: str, fmt: str = "text") -> str:
-    """Render with undefined names as errors: `factwatch alerts test` uses it to catch typos in templates."""
-    env = _environment(autoescape=fmt == "html", undefined=StrictUndefined)
-    return env.from_string(source).render(context(event, payload))

@@ -29,6 +29,7 @@ from typing import Any
 
 import trafilatura
 from trafilatura.meta import reset_caches
+from trafilatura.settings import Document as TrafilaturaResult
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -97,14 +98,16 @@ def ours(page: Page) -> str:
     return document.text if document else ""
 
 
+def _text(result: object) -> str:
+    return (result.text or "") if isinstance(result, TrafilaturaResult) else ""
+
+
 def bare(page: Page) -> str:
-    result = trafilatura.bare_extraction(page.body, url=page.url, **_EXTRACTION_OPTIONS)
-    return (result.text or "") if result is not None else ""
+    return _text(trafilatura.bare_extraction(page.body, url=page.url, **_EXTRACTION_OPTIONS))
 
 
 def bare_defaults(page: Page) -> str:
-    result = trafilatura.bare_extraction(page.body, url=page.url)
-    return (result.text or "") if result is not None else ""
+    return _text(trafilatura.bare_extraction(page.body, url=page.url))
 
 
 def time_rounds(pages: list[Page], rounds: int) -> dict[str, float]:
@@ -128,17 +131,20 @@ def time_rounds(pages: list[Page], rounds: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="one timing round instead of several")
     parser.add_argument("--rounds", type=int, default=5, help="timing rounds (default 5)")
     parser.add_argument("--verbose", action="store_true", help="per-page scores")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    for noisy in ("trafilatura", "htmldate"):  # per-page warnings and reset_caches() chatter
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
 
     corpus = CORPUS.resolve()
     if not (corpus / "manifest.jsonl").is_file():
-        print(f"bench/extract.py: corpus not found at {corpus} (needs ../shared next to the repo); nothing to do")
+        print(f"bench/extract.py: no corpus at {corpus} (../shared is absent); nothing to measure")
         return 0
     pages = load_pages(corpus)
     if not pages:

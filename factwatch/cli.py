@@ -69,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not a user error: one line, the traceback only when asked for
+        logger.debug("unexpected error", exc_info=True)
+        print(f"factwatch: internal error: {type(exc).__name__}: {exc} (run with --log-level DEBUG for details)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -94,18 +94,17 @@ class _Walk:
     def step(self, entry: Entry) -> None:
         key = _key(entry.value)
         if self.since is None:
-            _, clusters, first = self.pending.setdefault(key, (entry.value, set(), entry.observation_id))
-            clusters.add(entry.cluster)
-            if len(clusters) >= self.policy.min_sources:
-                self._adopt(entry, clusters)
+            # Nothing to protect yet: the first value stands on one source; the threshold guards changes.
+            self._adopt(entry, {entry.cluster})
             return
         if key == _key(self.value):
             self.sources.add(entry.cluster)
             # A later restatement by a source of its own settles a contradiction in favour of the current value.
             if self.conflict is not None and len(self.sources) > len(self.conflict[1]):
+                self.pending.pop(_key(self.conflict[0]), None)
                 self.conflict = None
             return
-        _, clusters, first = self.pending.setdefault(key, (entry.value, set(), entry.observation_id))
+        _, clusters, _first = self.pending.setdefault(key, (entry.value, set(), entry.observation_id))
         clusters.add(entry.cluster)
         close = entry.published - self.since <= self.policy.conflict_window
         if close and entry.cluster not in self.sources:

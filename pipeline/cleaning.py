@@ -79,7 +79,7 @@ RULES: tuple[Rule, ...] = (
         r"(?:\s+(?:stories|articles|news|content|coverage|reading|posts|links))?|recommended(?:\s+for\s+you)?"
         r"|you\s+(?:may|might)\s+also\s+(?:like|be\s+interested\s+in)|more\s+(?:on\s+this\s+story|stories|news)"
         r"|don'?t\s+miss|must\s+read|trending(?:\s+now)?|popular\s+(?:now|stories)|editor'?s\s+picks?"
-        r"|watch|listen|latest|top\s+stories|also\s+on\s+[\w.-]+|more)"
+        r"|watch|listen|top\s+stories|also\s+on\s+[\w.-]+|more)"
         r"(?:\s*[:|>»]\s*.{0,220}|\s+[–—-]\s+.{0,220}|\s*[.:]?)"
         r"|(?:also\s+read|read\s+also|read\s+next|also\s+on\s+[\w.-]+)\s+.{1,220}",
         "'Also read:' / 'Read more' teasers pointing at other articles",
@@ -95,8 +95,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "follow_channel",
-        r"(?:follow|join|subscribe\s+to)\s+(?:us|our|the\s+[\w'’. ]{1,60}?)(?:\s+[\w'’.]+){0,5}\s+(?:on|channel|"
-        r"page|account|handle)(?:\s+(?:on\s+)?(?:(?:" + _CHANNELS + r")[\s,&]*(?:and\s+)?)+)?"
+        r"(?:follow|join|subscribe\s+to)\s+(?:us|our|the\s+[\w'’. ]{1,60}?)(?:\s+[\w'’.]+){0,5}\s+"
+        r"(?:on|channel|page|account|handle)(?:\s+(?:on\s+)?(?:(?:" + _CHANNELS + r")[\s,&]*(?:and\s+)?)+)?"
         r"(?:\s+(?:for|to\s+get)\s+[^.!]{0,80})?\s*[.:!]?"
         r"|(?:follow|join)\s+(?:us|our)\s+(?:on\s+)?(?:" + _CHANNELS + r").{0,80}"
         r"|(?:follow|find)\s+(?:us|[\w'’ .]{1,40})\s+on\s+(?:(?:" + _CHANNELS + r")(?:\s*\(@?[\w.]+\))?"
@@ -150,7 +150,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "cookie_notice",
         r".{0,200}\b(?:we|this\s+(?:web)?site|our\s+(?:web)?site|our\s+partners)\s+(?:and\s+our\s+partners\s+)?"
-        r"(?:use|uses|store|set)\s+cookies.{0,300}"
+        r"(?:use|uses|store|set)\s+cookies(?:\s+and\s+similar\s+technologies)?"
+        r"(?:\s+(?:to|for|so|on|in\s+order)\b.{0,300}|\s*[.!].{0,300})"
         r"|.{0,120}\bby\s+(?:continuing|clicking|using|browsing)\b.{0,120}\byou\s+(?:agree|accept|consent)"
         r".{0,200}"
         r"|(?:accept|reject|allow|manage|decline)\s+(?:all\s+)?(?:cookies|cookie\s+settings|preferences)\.?"
@@ -175,7 +176,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "byline",
         r"(?-i:(?:By|BY)\s+[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}"
-        r"(?:\s*(?:,|\||and|&|–|—|-)\s*[A-Z][\w.'’ -]{1,40}){0,3})\.?"
+        r"(?:\s*(?:,|\||and|&|–|—|-)\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}){0,3})\.?"
         r"|(?:written|edited)\s+by\s+\S+(?:\s+\S+){0,4}"
         r"|(?:additional\s+)?reporting\s+by\s+.{1,300}(?:editing|edited)\s+by\s+.{1,160}"
         r"|(?:with\s+(?:files|reporting)\s+from|additional\s+reporting\s+by)\s+.{1,120}"
@@ -186,8 +187,10 @@ RULES: tuple[Rule, ...] = (
         "timestamp",
         r"(?:published|updated|posted|last\s+updated|first\s+published|modified)(?:\s+(?:on|at))?\s*[:|]?\s*"
         r"(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*\.?,?\s+)?" + _DATE + r"[\w ,:./+()-]{0,40}"
-        r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?)\s+(?:ago|read)|(?:\d+\s+)?min(?:ute)?s?\s+read",
-        "timestamp and reading-time lines",
+        r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?)\s+(?:ago|read)|(?:\d+\s+)?min(?:ute)?s?\s+read"
+        r"|(?:(?:mon|tue|wed|thu|fri|sat|sun)\w*\.?,?\s+)?" + _DATE + r"(?:,?\s+\d{4})?"
+        r"(?:,?\s*(?:at\s+|[|·•-]\s*)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+[a-z]{2,5})?)?\.?",
+        "timestamp, dateline-only and reading-time lines",
     ),
     Rule(
         "bare_url",
@@ -222,12 +225,12 @@ CONTEXT_RULES: dict[str, str] = {
     "repeated_line": "a line already seen earlier (repeated captions, teaser headlines, pull quotes)",
     "caption_before_credit": "the caption line right above a 'Photo:' / 'Photo credit:' line",
     "credit_after_label": "the credit name on the line after a lone 'Photo' / 'Image' label",
+    "doubled_caption": "a caption printed twice on one line (alt text glued to the figcaption)",
     "alt_before_caption_label": "the alt text right above a 'Caption for the … image:' label",
     "comment_tail": "everything after a comment-form marker in the last part of the page",
 }
 """The rules that look at neighbouring lines, by name (see :func:`clean_lines`)."""
 
-_WHITESPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _WORDS = re.compile(r"\w+")
 _CREDIT_LABEL = re.compile(
@@ -240,8 +243,12 @@ _TAIL_MARKERS = re.compile(
     r"|(?:related|more)\s+(?:stories|articles|news)|you\s+(?:may|might)\s+also\s+like.{0,20}",
     re.IGNORECASE,
 )
+_SENTENCE_BREAK = re.compile(r"[.!?][\"”’']?\s+[\"“‘']?[A-Z]")
+_REPORTING_VERB = re.compile(
+    r"\b(?:said|says|told|tells|according\s+to|added|stated)\b|[\"“”]", re.IGNORECASE
+)
 _TAIL_FRACTION = 0.6
-_CAPTION_MAX_WORDS = 45
+_CAPTION_MAX_WORDS = 35
 _CREDIT_MAX_WORDS = 5
 
 
@@ -258,9 +265,8 @@ class CleanResult:
 
 
 def normalize_line(line: str) -> str:
-    """Collapse exotic spaces and drop invisible characters, so rules and offsets see plain text."""
-    line = _INVISIBLE.sub("", line)
-    return _WHITESPACE.sub(" ", line).strip()
+    """Collapse runs of any Unicode space (NBSP, thin space, tabs) to one space and trim the line."""
+    return " ".join(line.split())
 
 
 def _key(line: str) -> str:
@@ -269,6 +275,25 @@ def _key(line: str) -> str:
 
 def _word_count(line: str) -> int:
     return len(_WORDS.findall(line))
+
+
+def _looks_like_caption(line: str) -> bool:
+    """One short descriptive sentence; reported speech or a second sentence means a paragraph."""
+    return (
+        _word_count(line) <= _CAPTION_MAX_WORDS
+        and _SENTENCE_BREAK.search(line) is None
+        and _REPORTING_VERB.search(line) is None
+    )
+
+
+def _is_doubled(line: str) -> bool:
+    """Alt text and caption glued together by the extractor: the same text twice in one line."""
+    half, odd = divmod(len(line), 2)
+    if half < 15:
+        return False
+    if odd:
+        return line[half] == " " and line[:half] == line[half + 1 :]
+    return line[:half] == line[half:]
 
 
 def _looks_like_credit(line: str) -> bool:
@@ -288,10 +313,12 @@ def clean_lines(text: str) -> CleanResult:
     """Apply the line rules and the neighbour rules; return kept lines and the rules that fired."""
     result = CleanResult(lines=[])
     fired = result.fired
-    raw = [normalize_line(unicodedata.normalize("NFC", line)) for line in text.splitlines()]
-    lines = [line for line in raw if line]
+    # Soft hyphens and zero-width characters hide words from rules and from fact patterns.
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+    lines = [line for line in map(normalize_line, text.splitlines()) if line]
     n = len(lines)
     drop = [False] * n
+    captions: set[str] = set()
 
     for i, line in enumerate(lines):
         name = line_rule(line)
@@ -301,22 +328,31 @@ def clean_lines(text: str) -> CleanResult:
         if _LONE_LABEL.fullmatch(line) and i + 1 < n and _looks_like_credit(lines[i + 1]):
             drop[i + 1] = True
             fired["credit_after_label"] += 1
+        elif _is_doubled(line):
+            drop[i] = True
+            fired["doubled_caption"] += 1
+            captions.add(_key(line[: len(line) // 2]))
 
     for i in range(1, n):
         if drop[i - 1]:
             continue
         line = lines[i]
         previous = lines[i - 1]
-        is_caption_credit = _CREDIT_LABEL.fullmatch(line) or _CAPTION_LABEL.fullmatch(line)
-        if is_caption_credit and _word_count(previous) <= _CAPTION_MAX_WORDS:
+        if _CAPTION_LABEL.fullmatch(line) and _word_count(previous) <= _CAPTION_MAX_WORDS:
             drop[i - 1] = True
-            rule = "alt_before_caption_label" if _CAPTION_LABEL.fullmatch(line) else "caption_before_credit"
-            fired[rule] += 1
+            fired["alt_before_caption_label"] += 1
+        elif _CREDIT_LABEL.fullmatch(line) and _looks_like_caption(previous):
+            drop[i - 1] = True
+            fired["caption_before_credit"] += 1
 
     seen: dict[str, int] = {}
     for i, line in enumerate(lines):
         key = _key(line)
         if not key:
+            continue
+        if key in captions:
+            drop[i] = True
+            fired["repeated_line"] += 1
             continue
         first = seen.get(key)
         if first is None:
@@ -326,7 +362,7 @@ def clean_lines(text: str) -> CleanResult:
         fired["repeated_line"] += 1
         # A line repeated right away is a caption shown twice (image alt + figcaption): the first copy is
         # a caption too, and a short line after the pair is its credit.
-        if first == i - 1 and _word_count(line) <= _CAPTION_MAX_WORDS:
+        if first == i - 1 and _looks_like_caption(line):
             drop[first] = True
             if i + 1 < n and _looks_like_credit(lines[i + 1]):
                 drop[i + 1] = True

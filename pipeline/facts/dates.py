@@ -45,7 +45,9 @@ _FUTURE_RE = re.compile(
     r"plans?\s+to|to\s+be\s+held|would)\b",
     re.IGNORECASE,
 )
-_PAST_RE = re.compile(r"\b(?:was|were|had|last|ago|earlier|voted|adopted|passed|approved|held)\b", re.IGNORECASE)
+_PAST_RE = re.compile(
+    r"\b(?:was|were|had|last|ago|earlier|voted|adopted|passed|approved|held)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +132,11 @@ def find_dates(
             value = f"{int(groups['y3']):04d}-{_month(groups['m3']):02d}"
         elif groups["m4"]:
             token = groups["m4"]
-            if token == "May" and not re.search(r"\b(?:in|by|until|since|of|from|to|early|late|mid-?)\s+$",
-                                                sentence[: match.start()], re.IGNORECASE):
+            if token == "May" and not re.search(
+                r"\b(?:in|by|until|since|of|from|to|early|late|mid-?)\s+$",
+                sentence[: match.start()],
+                re.IGNORECASE,
+            ):
                 continue  # "May" is also a modal verb
             if published is not None:
                 placed = _place_year(_month(token), 1, published.replace(day=1), want, 0)

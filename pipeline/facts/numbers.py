@@ -7,6 +7,7 @@ looking at the words before a number see the verb ("has some 400"), not the hedg
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _UNITS = {
@@ -18,22 +19,28 @@ _UNITS = {
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _SHORT_SCALES = {"k": 1_000, "m": 1_000_000, "mn": 1_000_000, "bn": 1_000_000_000}
 
-_HEDGE = (
-    r"(?:about|around|roughly|approximately|approx\.|nearly|almost|some|close\s+to|more\s+than|over|"
-    r"at\s+least|upwards\s+of|an\s+estimated|estimated|just\s+over|just\s+under|fewer\s+than|less\s+than|"
-    r"under|up\s+to|as\s+many\s+as|only|just|barely|a\s+little\s+over|well\s+over)"
-)
 _UNIT_WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
 _WORD_NUMBER = (
     rf"(?:(?:{_UNIT_WORDS}|a)(?:[\s-]+(?:and[\s-]+)?(?:{_UNIT_WORDS}|hundred|thousand|million|billion))*)"
 )
-_DIGIT_NUMBER = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d+)?)(?:\s*(?:hundred|thousand|million|billion)\b|(?:k|m|mn|bn)\b)?"
-
-NUMBER_RE = re.compile(
-    rf"(?<![\w$€£.,-])(?:(?P<hedge>{_HEDGE})\s+)?(?:(?P<digits>{_DIGIT_NUMBER})|(?P<words>{_WORD_NUMBER}))"
-    r"(?![\w%]|\s*(?:%|per\s?cent))",
-    re.IGNORECASE,
+_DIGIT_NUMBER = (
+    r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d+(?:\.\d+)?)"
+    r"(?:\s*(?:hundred|thousand|million|billion)\b|(?:k|m|mn|bn)\b)?"
 )
+
+_DIGITS_RE = re.compile(_DIGIT_NUMBER)
+_WORDS_RE = re.compile(rf"(?<![\w-]){_WORD_NUMBER}(?![\w%-])", re.IGNORECASE)
+_HEDGES = {
+    ("about",), ("around",), ("roughly",), ("approximately",), ("approx.",), ("nearly",), ("almost",),
+    ("some",), ("close", "to"), ("more", "than"), ("over",), ("at", "least"), ("upwards", "of"),
+    ("an", "estimated"), ("estimated",), ("just", "over"), ("just", "under"), ("fewer", "than"),
+    ("less", "than"), ("under",), ("up", "to"), ("as", "many", "as"), ("only",), ("just",), ("barely",),
+    ("a", "little", "over"), ("well", "over"),
+}  # fmt: skip
+_HEDGE_LONGEST = max(len(h) for h in _HEDGES)
+_NUMBER_WORDS = frozenset([*_UNITS, *_SCALES])
+_DIGIT_START = re.compile(r"\d")
+_AFTER_EXCLUDED = re.compile(r"\s*(?:%|per\s?cent\b)")
 _YEAR_RE = re.compile(r"(?:19[5-9]\d|20[0-4]\d)")
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _MONTH_BEFORE = re.compile(rf"{_MONTH}\s+$")
@@ -50,7 +57,7 @@ class NumberMention:
 
 
 def parse_words(phrase: str) -> int | None:
-    """"four hundred and twenty" -> 420; None when the words do not make a number ("a")."""
+    """ "four hundred and twenty" -> 420; None when the words do not make a number ("a")."""
     total = 0
     current = 0
     seen_number = False
@@ -79,7 +86,7 @@ def parse_words(phrase: str) -> int | None:
 
 
 def parse_digits(text: str) -> int | None:
-    """"2,500" -> 2500, "1.3 million" -> 1300000, "12k" -> 12000."""
+    """ "2,500" -> 2500, "1.3 million" -> 1300000, "12k" -> 12000."""
     match = re.fullmatch(r"([\d,]+(?:\.\d+)?)\s*([a-z]*)", text.strip().lower())
     if match is None:
         return None
@@ -96,32 +103,70 @@ def parse_digits(text: str) -> int | None:
 
 
 def find_numbers(sentence: str) -> list[NumberMention]:
-    """Every count-like number in the sentence; years, percentages and money are left out."""
+    """Every count-like number in the sentence; years, percentages, money and days of months are left out.
+
+    Written around cheap string tests first: regex scans are the slow part of extraction.
+    """
     found: list[NumberMention] = []
-    for match in NUMBER_RE.finditer(sentence):
-        digits = match.group("digits")
-        if digits is not None:
+    first = _DIGIT_START.search(sentence)
+    if first is not None:
+        length = len(sentence)
+        for match in _digit_runs(sentence, first.start()):
+            start, end = match.span()
+            before = sentence[start - 1] if start else " "
+            after = sentence[end] if end < length else " "
+            if before.isalnum() or before in "$€£.,-_" or after.isalnum() or after == "_" or after == "%":
+                continue
+            if _AFTER_EXCLUDED.match(sentence, end):
+                continue
+            digits = match.group()
             if _YEAR_RE.fullmatch(digits):
                 continue  # a bare 4-digit year is a date, not a count
             value = parse_digits(digits)
-            value_start = match.start("digits")
-            if value is not None and value <= 31 and _is_day_of_month(sentence, value_start, match.end()):
+            if value is None or (value <= 31 and _is_day_of_month(sentence, start, end)):
                 continue
-        else:
-            value = parse_words(match.group("words"))
-            value_start = match.start("words")
-        if value is None:
-            continue
-        found.append(
-            NumberMention(
-                value=value,
-                start=match.start(),
-                value_start=value_start,
-                end=match.end(),
-                approximate=match.group("hedge") is not None,
-            )
-        )
+            found.append(_mention(sentence, value, start, end))
+    lowered = sentence.lower()
+    if not _NUMBER_WORDS.isdisjoint(lowered.replace("-", " ").split()):
+        for match in _WORDS_RE.finditer(sentence):
+            value = parse_words(match.group())
+            if value is not None:
+                found.append(_mention(sentence, value, match.start(), match.end()))
+        found.sort(key=lambda m: m.value_start)
     return found
+
+
+def _digit_runs(sentence: str, pos: int) -> Iterator[re.Match[str]]:
+    """Full number matches, tried only where a digit stands (a plain `\\d` scan is far cheaper)."""
+    while True:
+        match = _DIGITS_RE.match(sentence, pos)
+        if match is None:  # pragma: no cover - a digit always starts a number
+            return
+        yield match
+        following = _DIGIT_START.search(sentence, match.end())
+        if following is None:
+            return
+        pos = following.start()
+
+
+def _mention(sentence: str, value: int, start: int, end: int) -> NumberMention:
+    """The mention, widened to a hedge ("nearly", "more than") right before the number."""
+    words = sentence[max(0, start - 24) : start].split()
+    hedge_start = start
+    for size in range(_HEDGE_LONGEST, 0, -1):
+        tail = tuple(w.lower() for w in words[-size:])
+        if len(tail) == size and tail in _HEDGES:
+            hedge_start = start
+            for word in reversed(words[-size:]):
+                hedge_start = sentence.rfind(word, 0, hedge_start)
+            break
+    return NumberMention(
+        value=value,
+        start=hedge_start,
+        value_start=start,
+        end=end,
+        approximate=hedge_start != start,
+    )
 
 
 def _is_day_of_month(sentence: str, start: int, end: int) -> bool:

@@ -1,104 +1,99 @@
-"""Sentence boundaries found around a position, not by splitting the whole text.
+"""Sentence boundaries, found only in the paragraphs that hold a cue word.
 
-Only the few sentences that hold a cue word are ever read, so finding a sentence's edges with
-`str.rfind`/`str.find` from the cue is much cheaper than segmenting every article up front.
+Cleaned text has one paragraph per line. Only the few paragraphs with a trigger word are ever split
+(once each, cached), so extraction never segments a whole article up front.
 """
 
 from __future__ import annotations
 
-_ENDERS = ".?!"
+import re
+from bisect import bisect_right
+
 _CLOSERS = "\"'”’)]»"
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof gen lt col maj capt sgt st jr sr no nos vs etc inc ltd co corp dept gov sen rep
-    jan feb mar apr jun jul aug sep sept oct nov dec mt ft approx est fig""".split()
-)
+_ABBREVIATIONS = frozenset([
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "st", "jr", "sr", "no", "nos",
+    "vs", "etc", "inc", "ltd", "co", "corp", "dept", "gov", "sen", "rep", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "approx", "est", "fig",
+])  # fmt: skip
+_END_MARK = re.compile(r"[.!?]+[\"'”’)\]»]*(?=\s)")
+_REACH = 2000  # a "paragraph" longer than this is a page fragment; read only this far around a cue
 
 
-def _is_boundary(text: str, dot: int) -> int | None:
-    """Where the next sentence may start if the punctuation at `dot` ends one, else None."""
-    char = text[dot]
-    if char == "\n":
-        return dot + 1
-    end = dot + 1
-    length = len(text)
-    while end < length and text[end] in _CLOSERS:
-        end += 1
-    if end >= length:
-        return end
-    if not text[end].isspace():
-        return None
-    if char == ".":
-        word_start = dot
+def _ends_sentence(text: str, mark_start: int, mark_end: int) -> bool:
+    """Whether punctuation at text[mark_start:mark_end] (followed by white space) ends a sentence."""
+    if text[mark_start] == ".":
+        word_start = mark_start
         while word_start > 0 and (text[word_start - 1].isalnum() or text[word_start - 1] == "."):
             word_start -= 1
-        word = text[word_start:dot]
+        word = text[word_start:mark_start]
         last = word.rsplit(".", 1)[-1]
         if word.lower() in _ABBREVIATIONS or (len(last) == 1 and last.isalpha() and last.isupper()):
-            return None
-        following = end
-        while following < length and text[following] in " \t":
+            return False
+        following = mark_end
+        length = len(text)
+        while following < length and text[following] in " \t\u00a0":
             following += 1
         if following < length and text[following].islower():
-            return None
-    return end
+            return False
+    return True
 
 
-def _start_of(text: str, pos: int) -> int:
-    limit = pos
-    while True:
-        candidates = [text.rfind(c, 0, limit) for c in "\n.?!"]
-        mark = max(candidates)
-        if mark < 0:
-            return 0
-        boundary = _is_boundary(text, mark)
-        if boundary is not None and boundary <= pos:
-            return boundary
-        limit = mark
+def _split_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentences of text[start:end] as (start, end) pairs, stripped of white space."""
+    spans: list[tuple[int, int]] = []
+    begin = start
+    for mark in _END_MARK.finditer(text, start, end):
+        if _ends_sentence(text, mark.start(), mark.end()):
+            spans.append((begin, mark.end()))
+            begin = mark.end()
+    spans.append((begin, end))
+    stripped: list[tuple[int, int]] = []
+    for left, right in spans:
+        while left < right and text[left].isspace():
+            left += 1
+        while right > left and text[right - 1].isspace():
+            right -= 1
+        if right > left:
+            stripped.append((left, right))
+    return stripped
 
 
-def _end_of(text: str, pos: int) -> int:
-    start = pos
-    length = len(text)
-    while True:
-        found = [i for i in (text.find(c, start) for c in "\n.?!") if i >= 0]
-        if not found:
-            return length
-        mark = min(found)
-        if text[mark] == "\n":
-            return mark
-        boundary = _is_boundary(text, mark)
-        if boundary is not None:
-            end = mark + 1
-            while end < length and text[end] in _CLOSERS:
-                end += 1
-            return end
-        start = mark + 1
+class SentenceIndex:
+    """Finds the sentence around a position, splitting each paragraph at most once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._paragraphs: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}
+
+    def at(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the sentence holding `pos`; white space around it excluded."""
+        text = self.text
+        start = text.rfind("\n", max(0, pos - _REACH), pos) + 1
+        if start == 0 and pos > _REACH:
+            start = pos - _REACH
+        end = text.find("\n", pos, pos + _REACH)
+        if end < 0:
+            end = min(len(text), pos + _REACH)
+        cached = self._paragraphs.get(start)
+        if cached is None or cached[1][-1][1] < min(pos, end):
+            spans = _split_span(text, start, end) or [(start, end)]
+            cached = ([s for s, _ in spans], spans)
+            self._paragraphs[start] = cached
+        starts, spans = cached
+        index = max(0, bisect_right(starts, pos) - 1)
+        return spans[index]
 
 
 def sentence_at(text: str, pos: int) -> tuple[int, int]:
     """Start and end of the sentence holding `pos`, without surrounding white space."""
-    start = _start_of(text, pos)
-    end = _end_of(text, pos)
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    return SentenceIndex(text).at(pos)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Every sentence of the text as (start, end); for tests and tools, the engine reads only a few."""
     spans: list[tuple[int, int]] = []
     pos = 0
-    length = len(text)
-    while pos < length:
-        while pos < length and text[pos].isspace():
-            pos += 1
-        if pos >= length:
-            break
-        start, end = sentence_at(text, pos)
-        if end <= pos:
-            end = _end_of(text, pos + 1)
-        spans.append((start, end))
-        pos = max(end, pos + 1)
+    for line in text.split("\n"):
+        spans.extend(_split_span(text, pos, pos + len(line)))
+        pos += len(line) + 1
     return spans

@@ -70,13 +70,14 @@ class FactSpec(BaseModel):
     description: str = ""
     triggers: list[str] = Field(
         min_length=1,
-        description="literal words (lower case, matched also Capitalised); only sentences holding one are read",
+        description="literal words (lower case also match Capitalised); only sentences holding one are read",
     )
     require: list[str] = Field(default_factory=list, description="each must be found in the sentence")
     reject: list[str] = Field(default_factory=list, description="a sentence holding any of these is skipped")
     rules: list[ValueRule] = Field(default_factory=list, description="the value must satisfy one of them")
     reject_before: list[str] = Field(
-        default_factory=list, description="a value with any of these just before it is dropped (batch, pledge)"
+        default_factory=list,
+        description="a value with any of these just before it is dropped (batch, pledge)",
     )
     reject_after: list[str] = Field(default_factory=list, description="the same, just after the value")
     reject_window: int = Field(default=40, ge=1, le=400)
@@ -92,8 +93,12 @@ class FactSpec(BaseModel):
     )
     min_value: int | None = None
     max_value: int | None = None
-    max_age_days: int | None = Field(default=None, description="dates: earliest allowed, days before publication")
-    max_ahead_days: int | None = Field(default=None, description="dates: latest allowed, days after publication")
+    max_age_days: int | None = Field(
+        default=None, description="dates: earliest allowed, days before publication"
+    )
+    max_ahead_days: int | None = Field(
+        default=None, description="dates: latest allowed, days after publication"
+    )
     date_direction: Literal["nearest", "future", "past", "tense"] = Field(
         default="tense", description="how a date without a year (or a weekday) is placed around publication"
     )
@@ -101,7 +106,8 @@ class FactSpec(BaseModel):
         default_factory=list, description="person: capitalised words that are titles or places, not names"
     )
     choose: Literal["best", "max", "min"] = Field(
-        default="best", description="which value wins when a sentence set yields several: best-supported, max, min"
+        default="best",
+        description="which value wins when a sentence set yields several: best-supported, max, min",
     )
 
     @field_validator("require", "reject", "reject_before", "reject_after")
@@ -132,7 +138,9 @@ class FactSpec(BaseModel):
             if not self.rules or not all(
                 "{entity}" in (r.before or "") + (r.after or "") for r in self.rules
             ):
-                raise ValueError("every rule of a count_per_entity fact must place {entity} in before or after")
+                raise ValueError(
+                    "every rule of a count_per_entity fact must place {entity} in before or after"
+                )
         elif uses_entity or self.entities:
             raise ValueError("entities and {entity} belong to count_per_entity facts only")
         if self.kind is FactKind.IDENTIFIER and self.value_pattern is None:

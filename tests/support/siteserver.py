@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -68,10 +69,17 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
-        self._answer(send_body=True)
+        self._safely(send_body=True)
 
     def do_HEAD(self) -> None:
-        self._answer(send_body=False)
+        self._safely(send_body=False)
+
+    def _safely(self, *, send_body: bool) -> None:
+        try:
+            self._answer(send_body=send_body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up on purpose (size limits, timeouts, early aborts); nothing to do.
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         logger.debug("siteserver: %s", format % args)
@@ -487,19 +495,91 @@ def sitemap_index(base_url: str, sitemaps: Iterable[str]) -> str:
     )
 
 
+_SUBJECTS = [
+    "The mission commander",
+    "A police spokesperson",
+    "The transition council",
+    "Local officials",
+    "Aid workers",
+    "The foreign ministry",
+    "Community leaders",
+    "A United Nations envoy",
+    "Residents of the district",
+    "The national police",
+    "Hospital staff",
+    "Port authorities",
+]
+_VERBS = [
+    "reported",
+    "confirmed",
+    "announced",
+    "said",
+    "noted",
+    "explained",
+    "described",
+    "added",
+    "warned",
+    "estimated",
+    "acknowledged",
+    "stressed",
+]
+_OBJECTS = [
+    "new patrols near the port",
+    "a shortage of fuel",
+    "the reopening of two schools",
+    "fresh clashes on the northern road",
+    "the arrival of supply flights",
+    "a curfew in the capital",
+    "funding gaps for the coming quarter",
+    "repairs to the main bridge",
+    "talks with armed groups",
+    "a vaccination drive in the suburbs",
+    "the return of displaced families",
+    "armoured vehicles",
+    "training for local recruits",
+    "new checkpoints on the coast road",
+    "a budget review",
+]
+_PLACES = [
+    "Port-au-Prince",
+    "Nairobi",
+    "Cap-Haitien",
+    "Jacmel",
+    "Les Cayes",
+    "Gonaives",
+    "Mombasa",
+    "Petion-Ville",
+    "Croix-des-Bouquets",
+    "Saint-Marc",
+    "Kisumu",
+    "Miragoane",
+]
+_TAILS = [
+    "before the weekend",
+    "after a long delay",
+    "despite heavy rain",
+    "under close watch",
+    "with little warning",
+    "as planned",
+    "ahead of the council meeting",
+    "for the third time this month",
+]
+
+
 def paragraphs_about(topic: str, count: int = 5, *, seed: int = 0) -> list[str]:
-    """Distinct, article-like paragraphs so extraction keeps them and dedup tells pages apart."""
-    verbs = ["reported", "confirmed", "announced", "said", "noted", "explained", "described", "added"]
-    places = ["Port-au-Prince", "Nairobi", "Cap-Haïtien", "Jacmel", "Les Cayes", "Gonaïves", "Mombasa"]
+    """Distinct, article-like paragraphs (seeded) so extraction keeps them and dedup tells pages apart."""
+    rng = random.Random(seed)
     out = []
     for index in range(count):
-        verb = verbs[(seed + index) % len(verbs)]
-        place = places[(seed * 3 + index) % len(places)]
-        out.append(
-            f"Officials in {place} {verb} on day {seed}-{index} that the work on {topic} continued, "
-            f"with reference number {seed * 100 + index} recorded for the dispatch and further updates "
-            f"expected from the regional office in the coming days."
-        )
+        sentences = []
+        for _ in range(3):
+            sentences.append(
+                f"{rng.choice(_SUBJECTS)} in {rng.choice(_PLACES)} {rng.choice(_VERBS)} "
+                f"{rng.choice(_OBJECTS)} {rng.choice(_TAILS)}, citing figure {rng.randint(10, 99999)}."
+            )
+        if index == 0:
+            sentences.insert(0, f"This dispatch concerns {topic} (report {seed}).")
+        out.append(" ".join(sentences))
     return out
 
 

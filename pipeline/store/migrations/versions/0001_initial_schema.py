@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 01:44:21.110449
+Create Date: 2026-11-24 01:52:16.106140
 """
 
 from __future__ import annotations
@@ -56,6 +56,22 @@ def upgrade() -> None:
         batch_op.create_index("ix_article_publisher_title", ["publisher", "title_key"], unique=False)
 
     op.create_table(
+        "bad_response",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("time", pipeline.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("bad_response", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_bad_response_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bad_response_source"), ["source"], unique=False)
+        batch_op.create_index(batch_op.f("ix_bad_response_time"), ["time"], unique=False)
+
+    op.create_table(
         "cluster",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("first_article_id", sa.Integer(), nullable=True),
@@ -64,6 +80,44 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created", pipeline.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "crawl_url",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("etag", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("last_modified", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("source_lastmod", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_seen", pipeline.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_fetched", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_outcome", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("fetches", sa.Integer(), nullable=False),
+        sa.Column("revisits", sa.Integer(), nullable=False),
+        sa.Column("next_revisit", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("crawl_url", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_crawl_url_next_revisit"), ["next_revisit"], unique=False)
+        batch_op.create_index(batch_op.f("ix_crawl_url_source"), ["source"], unique=False)
+        batch_op.create_index(batch_op.f("ix_crawl_url_url"), ["url"], unique=True)
+
+    op.create_table(
+        "daemon_lease",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("host", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("boot_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=False),
+        sa.Column("pid_started", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("acquired", pipeline.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("heartbeat", pipeline.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires", pipeline.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("version", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
         "fact_state",
@@ -80,6 +134,44 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("fact", "entity_key", name="uq_fact_state"),
     )
+    op.create_table(
+        "source_health",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("last_crawl", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_success", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("last_error_at", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consecutive_failures", sa.Integer(), nullable=False),
+        sa.Column("last_new_item", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("crawls", sa.Integer(), nullable=False),
+        sa.Column("pages", sa.Integer(), nullable=False),
+        sa.Column("new_items", sa.Integer(), nullable=False),
+        sa.Column("bad_responses", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
+        "source_run",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("url", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("trigger", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("started", pipeline.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("pages", sa.Integer(), nullable=False),
+        sa.Column("new_articles", sa.Integer(), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        sa.Column("message", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("source_run", schema=None) as batch_op:
+        batch_op.create_index("ix_source_run_source_started", ["source", "started"], unique=False)
+        batch_op.create_index(batch_op.f("ix_source_run_status"), ["status"], unique=False)
+
     op.create_table(
         "fact_observation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -170,6 +262,8 @@ def upgrade() -> None:
         sa.Column("next_attempt", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("delivered", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_to", sa.JSON(), nullable=True),
+        sa.Column("claimed_until", pipeline.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alert.id"],
@@ -205,8 +299,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_fact_observation_article_id"))
 
     op.drop_table("fact_observation")
+    with op.batch_alter_table("source_run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_source_run_status"))
+        batch_op.drop_index("ix_source_run_source_started")
+
+    op.drop_table("source_run")
+    op.drop_table("source_health")
     op.drop_table("fact_state")
+    op.drop_table("daemon_lease")
+    with op.batch_alter_table("crawl_url", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_crawl_url_url"))
+        batch_op.drop_index(batch_op.f("ix_crawl_url_source"))
+        batch_op.drop_index(batch_op.f("ix_crawl_url_next_revisit"))
+
+    op.drop_table("crawl_url")
     op.drop_table("cluster")
+    with op.batch_alter_table("bad_response", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bad_response_time"))
+        batch_op.drop_index(batch_op.f("ix_bad_response_source"))
+        batch_op.drop_index(batch_op.f("ix_bad_response_kind"))
+
+    op.drop_table("bad_response")
     with op.batch_alter_table("article", schema=None) as batch_op:
         batch_op.drop_index("ix_article_publisher_title")
         batch_op.drop_index(batch_op.f("ix_article_published"))

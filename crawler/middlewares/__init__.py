@@ -1,0 +1,1 @@
+"""Downloader middlewares, one per module; their order is declared in crawler.settings."""

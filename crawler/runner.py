@@ -1,0 +1,158 @@
+"""Run one crawl: `await crawl(...)` inside a running asyncio reactor, or `crawl_blocking(...)` once.
+
+The Processor and the Store reach Scrapy's components through a CrawlContext passed to the spider as its
+`context` keyword (see crawler.context); settings come from crawler.settings.build_settings.
+
+A Twisted reactor cannot be restarted, so `crawl_blocking` works once per process. A daemon installs the
+asyncio reactor once and awaits `crawl` as often as it likes; tests run each scenario in a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crawler.config import SourceConfig
+from crawler.context import CrawlContext, CrawlReport, PageProcessor, SourceRun
+from crawler.settings import ASYNCIO_REACTOR, build_settings
+
+if TYPE_CHECKING:
+    from config.models import AppConfig
+    from pipeline.store import Store
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CrawlReport", "SourceRun", "crawl", "crawl_blocking"]
+
+
+async def crawl(
+    *,
+    config: AppConfig,
+    processor: PageProcessor,
+    store: Store,
+    sources: list[SourceConfig] | None = None,
+    extra_settings: dict[str, Any] | None = None,
+    archive_dir: Path | None = None,
+) -> CrawlReport:
+    """Crawl the sources once (config.sources when None; disabled ones skipped) plus due revisits."""
+    from scrapy.crawler import AsyncCrawlerRunner
+    from scrapy.settings import Settings
+
+    from crawler.spiders.news import NewsSpider
+
+    chosen = [source for source in (config.sources if sources is None else sources) if source.enabled]
+    context = CrawlContext(config=config, processor=processor, store=store, sources=chosen)
+    settings = build_settings(config.crawl, chosen, archive_dir=archive_dir, extra=extra_settings)
+    started = time.monotonic()
+    runner = AsyncCrawlerRunner(Settings(settings))
+    try:
+        await runner.crawl(NewsSpider, context=context)
+    finally:
+        context.report.seconds = time.monotonic() - started
+        await asyncio.to_thread(finish, context)
+    logger.info("%s", context.report.summary())
+    return context.report
+
+
+def finish(context: CrawlContext) -> None:
+    """After the spider closed: keep root validators (only after a clean finish) and update source health."""
+    report = context.report
+    state = context.state
+    if report.close_reason == "finished":
+        for url, info in context.pending_roots.items():
+            try:
+                state.record_fetch(
+                    url=url,
+                    source=info["source"],
+                    role=info["role"],
+                    outcome="fetched",
+                    status=info["status"],
+                    etag=info["etag"],
+                    last_modified=info["last_modified"],
+                )
+            except Exception:
+                logger.exception("could not remember validators of %s", url)
+    for run in report.sources.values():
+        error = run.error
+        if error is None and not run.fetched:
+            error = f"no answer from the source (crawl ended: {report.close_reason or 'unknown'})"
+            run.error = error
+        try:
+            state.update_health(
+                name=run.name,
+                url=run.url,
+                kind=run.kind,
+                error=error,
+                pages=run.pages,
+                new_items=run.new,
+                bad_responses=run.bad,
+                last_new_item=run.last_new_item,
+            )
+        except Exception:
+            logger.exception("could not update the health of source %s", run.name)
+            continue
+        _notify_health(context, run)
+
+
+def _notify_health(context: CrawlContext, run: SourceRun) -> None:
+    """Hand the run to alerts.health, which applies the alert policy (error, recovery, silence)."""
+    try:
+        from alerts.health import record_source_result
+    except ImportError:
+        logger.debug("alerts.health is not available; no source health alerts")
+        return
+    try:
+        with context.store.session() as session:
+            record_source_result(
+                session,
+                run.name,
+                ok=run.error is None,
+                error=run.error,
+                new_items=run.new,
+                settings=context.config.alerts,
+                url=run.url,
+                topic=context.config.topic.name,
+            )
+            session.commit()
+    except Exception:
+        logger.exception("alerts.health failed for source %s", run.name)
+
+
+def crawl_blocking(**kwargs: Any) -> CrawlReport:
+    """Install the asyncio reactor, run one crawl, stop. Once per process (reactors do not restart)."""
+    from scrapy.utils.defer import deferred_from_coro
+    from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
+
+    if is_reactor_installed():
+        if not is_asyncio_reactor_installed():
+            raise RuntimeError(
+                "a non-asyncio Twisted reactor is installed; factwatch needs " + ASYNCIO_REACTOR
+            )
+    else:
+        install_reactor(ASYNCIO_REACTOR)
+    from twisted.internet import reactor as installed
+
+    reactor: Any = installed  # the interfaces do not describe run(installSignalHandlers=...)
+    if reactor.running:
+        raise RuntimeError("crawl_blocking called inside a running reactor; await crawl() instead")
+    outcome: dict[str, Any] = {}
+
+    async def main() -> None:
+        try:
+            outcome["report"] = await crawl(**kwargs)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    deferred = deferred_from_coro(main())
+    deferred.addBoth(lambda _: reactor.callLater(0, reactor.stop))
+    reactor.run(installSignalHandlers=threading.current_thread() is threading.main_thread())
+    if "error" in outcome:
+        raise outcome["error"]
+    if "report" not in outcome:
+        raise RuntimeError("the crawl was interrupted before it finished")
+    report: CrawlReport = outcome["report"]
+    return report

@@ -1,0 +1,88 @@
+"""`factwatch daemon`: every source on its schedule until SIGTERM/SIGINT, then a clean stop."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from factwatch.commands.common import add_config_arg, add_db_arg, add_notify_arg, load_app_config, open_store
+from factwatch.errors import UserError
+from factwatch.settings import resolve_data_dir, resolve_notify
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "daemon",
+        help="run every source on its schedule until stopped",
+        description=(
+            "Crawl every source on its schedule and deliver alerts, until SIGTERM or SIGINT. "
+            "Only one daemon runs per database; a second one exits with status 2."
+        ),
+    )
+    add_config_arg(parser)
+    add_db_arg(parser)
+    add_notify_arg(parser)
+    parser.add_argument(
+        "--source",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="crawl this feed, news sitemap or page instead of the configured sources (repeatable)",
+    )
+    parser.add_argument("--data-dir", help="where the WARC archive is written (env FACTWATCH_DATA)")
+    parser.add_argument("--no-archive", action="store_true", help="do not write WARC files")
+    parser.add_argument(
+        "--health-port",
+        type=int,
+        metavar="N",
+        help="serve GET /healthz on this port (env FACTWATCH_HEALTH_PORT; default off; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--health-host",
+        metavar="ADDR",
+        help="address of the health endpoint (env FACTWATCH_HEALTH_HOST; default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="how long a crawl in flight may run on after SIGTERM before it is cancelled (default 20)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Nothing that imports twisted.internet.reactor may run before the daemon installs the asyncio reactor;
+    # every import below is free of it.
+    from factwatch.commands.run import sources_from_urls
+    from factwatch.daemon import Daemon, DaemonOptions, run_daemon
+    from factwatch.daemon.schedule import unique_names
+    from factwatch.health import resolve_health_host, resolve_health_port
+
+    if args.shutdown_grace < 0:
+        raise UserError("--shutdown-grace: must be zero or more seconds")
+    config = load_app_config(args)
+    sources = unique_names(sources_from_urls(args.source)) if args.source else list(config.sources)
+    if not sources:
+        raise UserError("no sources to crawl: add `sources` to the config file or pass --source URL")
+    archive_dir = None
+    if not args.no_archive and config.crawl.archive:
+        archive_dir = resolve_data_dir(args.data_dir) / "archive"
+        archive_dir.mkdir(parents=True, exist_ok=True)
+    options = DaemonOptions(
+        config=config,
+        sources=sources,
+        notify=resolve_notify(args.notify),
+        archive_dir=archive_dir,
+        health_host=resolve_health_host(args.health_host),
+        health_port=resolve_health_port(args.health_port),
+        shutdown_grace=args.shutdown_grace,
+    )
+    store = open_store(args)
+    try:
+        daemon = Daemon(store, options)
+    except BaseException:
+        store.close()
+        raise
+    return run_daemon(daemon)

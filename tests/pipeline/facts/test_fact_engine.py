@@ -1,0 +1,193 @@
+"""The fact engine's contracts: spec validation, the extractor registry, the verbatim guard, selection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.facts import (
+    EXTRACTORS,
+    Candidate,
+    FactEngine,
+    FactKind,
+    FactSpec,
+    FactSpecError,
+    UnknownExtractorError,
+    get_extractor,
+    load_fact_specs,
+    register,
+)
+from pipeline.types import Observation
+
+ROOT = Path(__file__).resolve().parents[3]
+FACTS_FILE = ROOT / "config" / "haiti-mss.facts.yaml"
+
+BUNDLED = {
+    "mandate_end": FactKind.DATE,
+    "mandate_vote": FactKind.DATE,
+    "un_resolution": FactKind.IDENTIFIER,
+    "kenya_police_deployed": FactKind.COUNT,
+    "kenya_police_pledged": FactKind.COUNT,
+    "personnel_deployed": FactKind.COUNT,
+    "personnel_authorized": FactKind.COUNT,
+    "contingents": FactKind.COUNT_PER_ENTITY,
+    "commander": FactKind.PERSON,
+    "displaced": FactKind.COUNT,
+}
+
+
+def test_bundled_facts_are_the_ten_of_the_design() -> None:
+    specs = load_fact_specs(FACTS_FILE)
+    assert {spec.name: spec.kind for spec in specs} == BUNDLED
+    assert len(specs) == len(BUNDLED)
+
+
+def _spec(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "name": "ceasefire_deadline",
+        "kind": "date",
+        "triggers": ["deadline"],
+        "rules": [{"before": r"deadline\s+(?:of|is)\s+$"}],
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"colour": "red"}, "Extra inputs are not permitted"),
+        ({"rules": [{"before": "(unclosed"}]}, "bad regular expression"),
+        ({"rules": [{"window": 10}]}, "at least one of before, after, sentence"),
+        ({"kind": "count_per_entity"}, "needs entities"),
+        ({"kind": "count_per_entity", "entities": {"Chad": []}}, "{entity}"),
+        ({"kind": "identifier"}, "value_pattern"),
+        ({"kind": "identifier", "value_pattern": r"No\. (\d+)"}, "(?P<value>"),
+        ({"entities": {"Chad": []}}, "count_per_entity facts only"),
+        ({"triggers": []}, "at least 1 item"),
+        ({"name": "Bad Name"}, "String should match pattern"),
+    ],
+)
+def test_spec_rejects_bad_config(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace("?", r"\?")):
+        FactSpec.model_validate(_spec(**overrides))
+
+
+def test_load_fact_specs_names_file_and_item(tmp_path: Path) -> None:
+    bad = tmp_path / "facts.yaml"
+    bad.write_text(
+        "- name: ok_fact\n  kind: count\n  triggers: [x]\n- name: broken\n  kind: colour\n  triggers: [x]\n"
+    )
+    with pytest.raises(FactSpecError, match=r"facts\.yaml: fact #1 \(broken\): kind"):
+        load_fact_specs(bad)
+    bad.write_text("name: not a list\n")
+    with pytest.raises(FactSpecError, match="must be a YAML list"):
+        load_fact_specs(bad)
+    bad.write_text(
+        "- name: twice\n  kind: count\n  triggers: [x]\n- name: twice\n  kind: count\n  triggers: [y]\n"
+    )
+    with pytest.raises(FactSpecError, match="repeat: twice"):
+        load_fact_specs(bad)
+    with pytest.raises(FactSpecError, match="cannot read"):
+        load_fact_specs(tmp_path / "missing.yaml")
+
+
+def test_engine_knows_no_topic() -> None:
+    """A made-up topic works from its spec alone: nothing in the engine is about Haiti."""
+    specs = [
+        FactSpec.model_validate(_spec()),
+        FactSpec.model_validate(
+            {
+                "name": "boats_rescued",
+                "kind": "count_per_entity",
+                "triggers": ["rescued"],
+                "entities": {"Malta": ["Maltese"], "Italy": ["Italian"]},
+                "rules": [{"before": r"{entity}\s+(?:crews\s+)?rescued\s+$"}],
+                "reject_before": [r"\banother\b"],
+            }
+        ),
+    ]
+    engine = FactEngine(specs)
+    text = (
+        "The ceasefire deadline is March 3. Maltese crews rescued some 240 people overnight.\n"
+        "Separately, another Italian rescued 12 people."
+    )
+    found = engine.extract(text, date(2026, 2, 20))
+    assert [(o.fact, o.entity, o.value) for o in found] == [
+        ("ceasefire_deadline", None, "2026-03-03"),
+        ("boats_rescued", "Malta", 240),
+    ]
+    assert all(text[o.start : o.end] == o.evidence for o in found)
+
+
+def test_one_value_per_fact_best_supported_then_first() -> None:
+    engine = FactEngine(load_fact_specs(FACTS_FILE))
+    text = (
+        "Kenya has deployed 600 officers to Haiti.\n"
+        "A further 144 Kenyan officers arrived, bringing the number of Kenyan police in Haiti to 744.\n"
+        "Kenya has deployed 700 officers to Haiti."
+    )
+    found = engine.extract(text, date(2025, 3, 10))
+    assert [(o.fact, o.value) for o in found] == [("kenya_police_deployed", 744)]
+
+
+def test_latest_resolution_wins() -> None:
+    engine = FactEngine(load_fact_specs(FACTS_FILE))
+    text = "Resolution 2793 replaced the mission set up under Resolution 2699 and renewed by Resolution 2751."
+    [found] = engine.extract(text, date(2025, 10, 1))
+    assert (found.fact, found.value) == ("un_resolution", 2793)
+
+
+def test_unknown_extractor_lists_known_ones() -> None:
+    with pytest.raises(UnknownExtractorError, match=r"unknown extractor 'llm'; known: .*rules"):
+        get_extractor("llm")
+    with pytest.raises(UnknownExtractorError):
+        FactEngine([], extractors=["llm"])
+    assert EXTRACTORS["rules"] is get_extractor("rules")
+
+
+class _Inventing:
+    """A stand-in model extractor: one honest quote, one made-up quote, one with wrong offsets."""
+
+    def __init__(self, specs: Sequence[FactSpec]) -> None:
+        self.specs = specs
+
+    def candidates(self, text: str, published: date | None, precision: str) -> list[Candidate]:
+        start = text.index("Kenya")
+        honest = text[start:]
+        return [
+            Candidate(Observation("commander", "A. Honest", honest, start, len(text), extractor="fake")),
+            Candidate(Observation("displaced", 9, "Nine people were displaced.", 0, 27, extractor="fake")),
+            Candidate(Observation("un_resolution", 1, honest, start + 1, len(text), extractor="fake")),
+        ]
+
+
+class _Other(_Inventing):
+    pass
+
+
+def test_guard_drops_evidence_that_is_not_verbatim(caplog: pytest.LogCaptureFixture) -> None:
+    register("test-inventing")(_Inventing)
+    try:
+        with pytest.raises(ValueError, match="already registered"):
+            register("test-inventing")(_Other)
+        engine = FactEngine(load_fact_specs(FACTS_FILE), extractors=["test-inventing"])
+        text = "Intro line.\nKenya said so."
+        with caplog.at_level(logging.WARNING, logger="pipeline.facts.engine"):
+            found = engine.extract(text, date(2025, 1, 1))
+        assert [(o.fact, o.value, o.extractor) for o in found] == [("commander", "A. Honest", "fake")]
+        assert sum("not verbatim" in r.getMessage() for r in caplog.records) == 2
+    finally:
+        EXTRACTORS.pop("test-inventing", None)
+
+
+def test_no_publication_date_still_extracts_what_needs_none() -> None:
+    engine = FactEngine(load_fact_specs(FACTS_FILE))
+    text = "Resolution 2751 extends the mission's mandate until October 2, 2025. It expires in October."
+    found = {o.fact: o.value for o in engine.extract(text, None)}
+    assert found == {"un_resolution": 2751, "mandate_end": "2025-10-02"}
