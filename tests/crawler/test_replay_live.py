@@ -91,6 +91,11 @@ async def scenario_crawl_then_replay(tmp: Path) -> dict[str, Any]:
         base = site.base_url
     # Server stopped: everything below must come from the archive.
     archives = sorted(archive_dir.iterdir())
+    from crawler.warcindex import open_snapshots
+
+    archived = sorted(
+        {(e.url.removeprefix(base), e.status) for s in open_snapshots(archives) for e in s.entries}
+    )
     replay_store = Store.open(f"sqlite:///{tmp / 'replay.db'}")
     processor = make_processor(replay_store, config)
     first = await replay(archives, config=config, processor=processor, store=replay_store)
@@ -100,6 +105,7 @@ async def scenario_crawl_then_replay(tmp: Path) -> dict[str, Any]:
     return {
         "base": base,
         "archives": [p.name for p in archives],
+        "archived": archived,
         "live_pages": live.pages,
         "live_outcomes": dict(live.outcomes),
         "live_articles": live_articles,
@@ -113,6 +119,10 @@ async def scenario_crawl_then_replay(tmp: Path) -> dict[str, Any]:
 def test_live_crawl_replays_to_the_same_articles(tmp_path: Path) -> None:
     result = run_scenario(scenario_crawl_then_replay, tmp_path)
     assert result["archives"] and all(name.endswith(".warc.gz") for name in result["archives"])
+    archived = {tuple(pair) for pair in result["archived"]}
+    # Every response is archived: robots.txt, the feed, the redirect itself and its target.
+    assert {("/robots.txt", 200), ("/feed.xml", 200), ("/news/moved-old.html", 301)} <= archived
+    assert ("/news/moved-new.html", 200) in archived
     assert result["live_outcomes"].get("new") == 4, result["live_outcomes"]
     assert len(result["live_articles"]) == 4
     first = result["first"]
