@@ -28,13 +28,72 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.siteserver import FeedItem, SiteServer  # noqa: E402
 
-WORDS = (
-    "police officers patrol district council mission budget vote road port market school clinic water "
-    "convoy checkpoint gang leader curfew airport harbor election minister envoy report camp families "
-    "displaced shelter aid delivery truck fuel price bridge village coast mountain northern southern "
-    "eastern western capital suburb night morning week month season residents traders drivers nurses "
-    "teachers judges lawyers soldiers advisers engineers observers donors partners regional national"
-).split()
+WORDS = [
+    "police",
+    "officers",
+    "patrol",
+    "district",
+    "council",
+    "mission",
+    "budget",
+    "vote",
+    "road",
+    "port",
+    "market",
+    "school",
+    "clinic",
+    "water",
+    "convoy",
+    "checkpoint",
+    "gang",
+    "leader",
+    "curfew",
+    "airport",
+    "harbor",
+    "election",
+    "minister",
+    "envoy",
+    "report",
+    "camp",
+    "families",
+    "displaced",
+    "shelter",
+    "aid",
+    "delivery",
+    "truck",
+    "fuel",
+    "price",
+    "bridge",
+    "village",
+    "coast",
+    "mountain",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "capital",
+    "suburb",
+    "night",
+    "morning",
+    "week",
+    "month",
+    "season",
+    "residents",
+    "traders",
+    "drivers",
+    "nurses",
+    "teachers",
+    "judges",
+    "lawyers",
+    "soldiers",
+    "advisers",
+    "engineers",
+    "observers",
+    "donors",
+    "partners",
+    "regional",
+    "national",
+]
 
 
 def paragraph(rng: random.Random, n: int) -> str:
@@ -100,7 +159,16 @@ crawl: {{download_delay: 0, autothrottle: false, archive: false, retries: 0, obe
         )
         env = {**os.environ, "FACTWATCH_LOG_LEVEL": "WARNING"}
         env.pop("FACTWATCH_NOTIFY", None)
-        cmd = [sys.executable, "-m", "factwatch.cli", "daemon", "--config", str(config), "--db", f"sqlite:///{db}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "factwatch.cli",
+            "daemon",
+            "--config",
+            str(config),
+            "--db",
+            f"sqlite:///{db}",
+        ]
         log = (tmp / "daemon.log").open("w")
         child = subprocess.Popen(cmd, cwd=tmp, env=env, stderr=log, stdout=log)
         samples: dict[int, float] = {}
@@ -126,7 +194,8 @@ crawl: {{download_delay: 0, autothrottle: false, archive: false, retries: 0, obe
         with sqlite3.connect(db) as conn:
             articles = conn.execute("SELECT count(*) FROM article").fetchone()[0]
     rss5, rss50 = samples[5], samples[args.cycles]
-    print(f"cycles {args.cycles}, articles stored {articles}, {time.monotonic() - started:.0f}s, exit {child.returncode}")
+    elapsed = time.monotonic() - started
+    print(f"cycles {args.cycles}, articles stored {articles}, {elapsed:.0f}s, daemon exit {child.returncode}")
     print(f"rss_ratio_50_5 {rss50 / rss5:.2f} rss_mb_5 {rss5:.0f} rss_mb_50 {rss50:.0f}")
 
 

@@ -71,6 +71,21 @@ def bare_extraction(pages: dict[str, bytes]) -> float:
     return time.perf_counter() - started
 
 
+NOOP = "--noop" in sys.argv
+
+
+class _Noop:
+    """Accepts every page without work: measures the crawler's own cost (--noop)."""
+
+    def process_page(self, page: Any) -> Any:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(url=page.url, status="new", reason="", article_id=None)
+
+    def known_urls(self, urls: Any) -> set[str]:
+        return set()
+
+
 async def crawls(base: str, workdir: Path) -> tuple[Any, Any]:
     from config.models import AppConfig
     from crawler.runner import crawl
@@ -90,7 +105,7 @@ async def crawls(base: str, workdir: Path) -> tuple[Any, Any]:
         }
     )
     store = Store.open(f"sqlite:///{workdir / 'bench.db'}")
-    processor = Processor(store, config)
+    processor: Any = Processor(store, config) if not NOOP else _Noop()
     try:
         first = await crawl(config=config, processor=processor, store=store)
         repeat = await crawl(config=config, processor=processor, store=store)
@@ -102,6 +117,7 @@ async def crawls(base: str, workdir: Path) -> tuple[Any, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--noop", action="store_true", help="a processor that does nothing (crawler cost only)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 

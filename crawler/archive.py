@@ -247,6 +247,7 @@ class RotatingWarcWriter:
 
 
 _STOP = object()
+QUEUE_LIMIT = 500  # exchanges waiting to be written
 
 
 class ArchiveThread:
@@ -260,7 +261,8 @@ class ArchiveThread:
         self.writer = writer
         self.errors = 0
         self._seen_errors: set[str] = set()
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Bounded, so a disk slower than the network slows the crawl instead of filling memory.
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._run, name="factwatch-warc", daemon=True)
         self._thread.start()
         self._closed = False
@@ -316,7 +318,7 @@ class WarcArchiveMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         directory = crawler.settings.get("FACTWATCH_ARCHIVE_DIR")
         if not directory:
-            raise NotConfigured("FACTWATCH_ARCHIVE_DIR is not set")
+            raise NotConfigured  # no message: Scrapy would log every unarchived crawl as a warning
         max_bytes = crawler.settings.getint("FACTWATCH_ARCHIVE_MAX_BYTES", DEFAULT_MAX_BYTES)
         middleware = cls(Path(directory), max_bytes, crawler.stats)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from crawler.config import SourceConfig
-from crawler.state import CrawlState
+from crawler.state import CrawlState, Fetch
 from pipeline.types import FetchedPage
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ META_ENTRY = "factwatch_entry"  # crawler.spiders.entries.Entry: what the source
 META_DEPTH = "factwatch_depth"
 META_REVISIT = "factwatch_revisit"
 META_VALIDATORS = "factwatch_validators"  # (etag, last_modified) for a conditional request
+
+FETCH_BATCH = 100  # crawl_url rows written per transaction by the item pipeline
 
 
 class PageProcessor(Protocol):
@@ -123,6 +125,7 @@ class CrawlContext:
         # hide articles an interrupted crawl never fetched.
         self.pending_roots: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._fetches: list[Fetch] = []
         self.started = time.monotonic()
 
     def source(self, name: str | None) -> SourceConfig | None:
@@ -154,6 +157,26 @@ class CrawlContext:
                 if status == "new":
                     run.new += 1
                     run.last_new_item = datetime.now(UTC)
+
+    def remember_fetch(self, fetch: Fetch) -> None:
+        """Queue a fetch for the store; written in batches (blocking: call from a worker thread)."""
+        with self._lock:
+            self._fetches.append(fetch)
+            if len(self._fetches) < FETCH_BATCH:
+                return
+            batch, self._fetches = self._fetches, []
+        self._write_fetches(batch)
+
+    def flush_fetches(self) -> None:
+        with self._lock:
+            batch, self._fetches = self._fetches, []
+        self._write_fetches(batch)
+
+    def _write_fetches(self, batch: list[Fetch]) -> None:
+        try:
+            self.state.record_fetches(batch)
+        except Exception:  # losing crawl state costs a re-fetch later, never the crawl
+            logger.exception("could not remember %s fetches", len(batch))
 
     def record_bad(self, *, url: str, source: str | None, kind: str, reason: str, status: int | None) -> None:
         """Count a refused response and keep it in the store (blocking: call from a worker thread)."""

@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 
 from crawler.context import CrawlContext
 from crawler.items import PageItem
+from crawler.state import Fetch
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +102,8 @@ class RecordOutcomePipeline:
         published = item.page.hint_published or _published_of(
             context, getattr(item.outcome, "article_id", None)
         )
-        try:
-            context.state.record_fetch(
+        context.remember_fetch(
+            Fetch(
                 url=item.url,
                 source=item.source,
                 role="article",
@@ -115,5 +116,4 @@ class RecordOutcomePipeline:
                 revisit=item.revisit,
                 now=item.page.fetched_at,
             )
-        except Exception:
-            logger.exception("could not remember the fetch of %s", item.url)
+        )

@@ -142,7 +142,7 @@ class ReplaySession:
             self.failures.append((url, reason))
             raise ArchivedFailureError(f"archived failure: {reason}")
         payload = self._payload(entry, snapshot, url)
-        payload = self._resolve_not_modified(entry, payload, snapshot, key, headers)
+        payload = self._resolve_not_modified(entry, payload, snapshot, headers)
         return self._conditional(payload, headers)
 
     def _pick(self, key: str, url: str) -> tuple[ArchivedEntry, WarcSnapshot] | None:
@@ -191,7 +191,6 @@ class ReplaySession:
         entry: ArchivedEntry,
         payload: ArchivedPayload,
         snapshot: WarcSnapshot,
-        key: str,
         headers: Headers | None,
     ) -> ArchivedPayload:
         """An archived 304 answers an unconditional request with the last 200 archived before it.
@@ -199,7 +198,7 @@ class ReplaySession:
         A server only sends 304 to a conditional request; replaying into a store that lacks the
         validator (a fresh database, say) must still see the document the 304 stood for.
         """
-        if payload.status != 304 or _is_conditional(headers):
+        if payload.status != 304 or (_is_conditional(headers) and _validators_agree(payload, headers)):
             return payload
         candidates = [
             e for e in snapshot.lookup(entry.url) if e.sequence < entry.sequence and e.status == 200
@@ -246,6 +245,20 @@ class ReplaySession:
         ]
 
 
+def _validators_agree(payload: ArchivedPayload, headers: Headers | None) -> bool:
+    """Whether an archived 304 answers this request's validator (unknown counts as yes).
+
+    A replay store can hold another ETag than the live crawl's store did (archives replayed out of
+    order, or only some of them); a 304 meant for the other ETag must not hide the document.
+    """
+    etag = next((v for n, v in payload.headers if n.lower() == "etag"), None)
+    wanted = headers.get(b"If-None-Match") if headers is not None else None
+    if not etag or not wanted:
+        return True
+    tags = [tag.strip() for tag in wanted.decode("latin-1").split(",")]
+    return etag in tags or "*" in tags
+
+
 def _is_conditional(headers: Headers | None) -> bool:
     return headers is not None and bool(headers.get(b"If-None-Match") or headers.get(b"If-Modified-Since"))
 
@@ -270,7 +283,11 @@ class WarcDownloadHandler(BaseDownloadHandler):
         if request.method not in ("GET", "HEAD"):
             self.session.missing.append(f"{request.method} {request.url}")
             raise NotInArchiveError(f"only GET is archived, not {request.method} {request.url}")
-        answer = self.session.answer(request.url, request.headers)
+        try:
+            answer = self.session.answer(request.url, request.headers)
+        except ArchiveError as exc:  # the file changed or vanished since it was scanned
+            self.session.failures.append((request.url, str(exc)))
+            raise
         grouped: dict[str, list[str]] = {}
         for name, value in answer.headers:
             grouped.setdefault(name, []).append(value)
@@ -311,11 +328,6 @@ def replay_settings(session: ReplaySession) -> dict[str, Any]:
         "CONCURRENT_REQUESTS": 32,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
     }
-
-
-# Settings for the second pass: it must request pages the store already knows (an edited article
-# the live crawl revisited) so the processor, not the crawler, decides whether anything changed.
-SECOND_PASS_SETTINGS: dict[str, Any] = {"FACTWATCH_INCREMENTAL": False}
 
 
 @dataclass
@@ -410,7 +422,11 @@ def _host(url: str) -> str:
 
 
 def start_sources(snapshot: WarcSnapshot, config: AppConfig) -> list[SourceConfig]:
-    """The sources a snapshot's crawl started from, with their configured rules when the name is known."""
+    """The sources a snapshot's crawl started from, with their configured rules when the name is known.
+
+    A root the config does not name becomes a source like ``factwatch run --source URL`` makes: no
+    domain or keyword filter, since whatever filtered the live crawl, its archive holds the result.
+    """
     configured = {source.name: source for source in config.sources}
     found: dict[str, SourceConfig] = {}
     seen_urls: set[str] = set()
@@ -431,9 +447,7 @@ def start_sources(snapshot: WarcSnapshot, config: AppConfig) -> list[SourceConfi
             extra: dict[str, Any] = {}
             if kind == "listing":
                 extra["allow"] = [_archived_links_pattern(snapshot, entry)]
-            found[name] = _source_config(
-                name=name, url=entry.url, kind=kind, allowed_domains=[_host(entry.url)], **extra
-            )
+            found[name] = _source_config(name=name, url=entry.url, kind=kind, **extra)
     if found:
         return list(found.values())
     return _sniffed_sources(snapshot)
@@ -487,11 +501,7 @@ def _sniffed_sources(snapshot: WarcSnapshot) -> list[SourceConfig]:
             continue
         seen.add(entry.key)
         host = _host(entry.url)
-        sources.append(
-            _source_config(
-                name=f"{host} {kind} {len(sources) + 1}", url=entry.url, kind=kind, allowed_domains=[host]
-            )
-        )
+        sources.append(_source_config(name=f"{host} {kind} {len(sources) + 1}", url=entry.url, kind=kind))
     return sources
 
 
@@ -597,7 +607,7 @@ async def replay(
                     processor=processor,
                     store=store,
                     sources=extra,
-                    extra_settings={**settings, **SECOND_PASS_SETTINGS},
+                    extra_settings=settings,
                 )
                 result.second_pass = _absorb(report, second)
                 result.pages += result.second_pass

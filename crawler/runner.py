@@ -62,6 +62,7 @@ def finish(context: CrawlContext) -> None:
     """After the spider closed: keep root validators (only after a clean finish) and update source health."""
     report = context.report
     state = context.state
+    context.flush_fetches()
     if report.close_reason == "finished":
         for url, info in context.pending_roots.items():
             try:

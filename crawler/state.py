@@ -52,6 +52,23 @@ class UrlState:
         return reference is not None and claimed > reference
 
 
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One fetch to remember (see CrawlState.record_fetch for the fields)."""
+
+    url: str
+    source: str | None
+    role: str
+    outcome: str
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    source_lastmod: datetime | None = None
+    published: datetime | None = None
+    revisit: bool = False
+    now: datetime | None = None
+
+
 def _state(row: CrawlUrl) -> UrlState:
     return UrlState(
         url=row.url,
@@ -131,42 +148,77 @@ class CrawlState:
         now: datetime | None = None,
     ) -> None:
         """Remember one fetch; articles with a stored outcome get their next revisit scheduled."""
-        moment = now or datetime.now(UTC)
-        key = normalize_url(url)
+        self.record_fetches(
+            [
+                Fetch(
+                    url=url,
+                    source=source,
+                    role=role,
+                    outcome=outcome,
+                    status=status,
+                    etag=etag,
+                    last_modified=last_modified,
+                    source_lastmod=source_lastmod,
+                    published=published,
+                    revisit=revisit,
+                    now=now,
+                )
+            ]
+        )
+
+    def record_fetches(self, fetches: Sequence[Fetch]) -> None:
+        """Remember many fetches in one transaction (the item pipeline batches them for throughput)."""
+        if not fetches:
+            return
         for attempt in range(2):
             try:
                 with self.store.session() as session:
-                    row = session.exec(select(CrawlUrl).where(CrawlUrl.url == key)).first()
-                    if row is None:
-                        row = CrawlUrl(url=key, source=source, role=role, first_seen=moment)
-                    row.source = source or row.source
-                    row.role = role
-                    row.last_fetched = moment
-                    row.last_status = status
-                    row.fetches += 1
-                    if revisit:
-                        row.revisits += 1
-                    if outcome != "not-modified" or row.last_outcome is None:
-                        row.last_outcome = outcome
-                    if etag or last_modified:
-                        row.etag, row.last_modified = etag, last_modified
-                    if source_lastmod is not None:
-                        row.source_lastmod = max(source_lastmod, row.source_lastmod or source_lastmod)
-                    if published is not None and row.published is None:
-                        row.published = published
-                    if role == "article" and (row.last_outcome in STORED_OUTCOMES):
-                        row.next_revisit = next_revisit(
-                            row.published or row.first_seen, self.revisit_ages, moment
-                        )
-                    elif role == "article":
-                        row.next_revisit = None
-                    session.add(row)
+                    keys = sorted({normalize_url(fetch.url) for fetch in fetches})
+                    rows: dict[str, CrawlUrl] = {}
+                    for start in range(0, len(keys), 500):
+                        chunk = keys[start : start + 500]
+                        for found in session.exec(select(CrawlUrl).where(col(CrawlUrl.url).in_(chunk))).all():
+                            rows[found.url] = found
+                    for fetch in fetches:
+                        key = normalize_url(fetch.url)
+                        row = rows.get(key)
+                        if row is None:
+                            row = rows[key] = CrawlUrl(
+                                url=key,
+                                source=fetch.source,
+                                role=fetch.role,
+                                first_seen=fetch.now or datetime.now(UTC),
+                            )
+                        self._apply(row, fetch)
+                        session.add(row)
                     session.commit()
                 return
             except IntegrityError:
-                # Another thread inserted the same URL a moment ago; the second attempt updates it.
+                # Another thread inserted one of these URLs a moment ago; the second attempt updates it.
                 if attempt:
                     raise
+
+    def _apply(self, row: CrawlUrl, fetch: Fetch) -> None:
+        moment = fetch.now or datetime.now(UTC)
+        row.source = fetch.source or row.source
+        row.role = fetch.role
+        row.last_fetched = moment
+        row.last_status = fetch.status
+        row.fetches += 1
+        if fetch.revisit:
+            row.revisits += 1
+        if fetch.outcome != "not-modified" or row.last_outcome is None:
+            row.last_outcome = fetch.outcome
+        if fetch.etag or fetch.last_modified:
+            row.etag, row.last_modified = fetch.etag, fetch.last_modified
+        if fetch.source_lastmod is not None:
+            row.source_lastmod = max(fetch.source_lastmod, row.source_lastmod or fetch.source_lastmod)
+        if fetch.published is not None and row.published is None:
+            row.published = fetch.published
+        if fetch.role == "article":
+            stored = row.last_outcome in STORED_OUTCOMES
+            base = row.published or row.first_seen
+            row.next_revisit = next_revisit(base, self.revisit_ages, moment) if stored else None
 
     def due_revisits(
         self, sources: Iterable[str] | None, *, now: datetime | None = None, limit: int = 1000

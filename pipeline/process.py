@@ -43,6 +43,15 @@ class PageOutcome:
     events: int = 0
 
 
+def _charset(headers: dict[str, str]) -> str | None:
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    for part in ctype.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip("\"' ")
+    return None
+
+
 def _value_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
@@ -73,11 +82,11 @@ class Processor:
         rejected = self._reject_reason(page)
         if rejected:
             return PageOutcome(url, "rejected", rejected)
-        doc = extract_document(page.body, url)
+        doc = extract_document(page.body, url, encoding_hint=_charset(page.headers))
+        if doc is not None and doc.paywalled:
+            return PageOutcome(url, "rejected", "paywall-only page")
         if doc is None or not doc.text.strip():
             return PageOutcome(url, "rejected", "no article text")
-        if doc.paywalled:
-            return PageOutcome(url, "rejected", "paywall-only page")
         return self.process_document(doc, source=page.source, fetched_at=page.fetched_at,
                                      hint_published=page.hint_published, hint_title=page.hint_title)
 

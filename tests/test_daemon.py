@@ -241,7 +241,7 @@ def free_port() -> int:
 # -- tests ----------------------------------------------------------------------------------------------
 
 
-def test_cycles_pick_up_new_articles_alert_and_stop_cleanly(
+def test_cycles_pick_up_new_articles_alert_refuse_a_second_daemon_and_stop_cleanly(
     tmp_path: Path, site: NewsSite, webhook: Webhook, db: Engine, db_url: str, daemons: list[DaemonProcess]
 ) -> None:
     site.publish(1, 400)
@@ -254,6 +254,14 @@ def test_cycles_pick_up_new_articles_alert_and_stop_cleanly(
     wait_for(lambda: any("400" in t for t in webhook.titles()), "the first value's alert", daemon)
     status, health = get_health(port)
     assert status == 200 and health["status"] == "ok" and health["scheduler"] and health["lease"]
+
+    # Single instance: a second daemon on the same database refuses, naming the one that runs.
+    second = DaemonProcess(tmp_path, config, db_url, name="second")
+    daemons.append(second)
+    assert second.proc.wait(timeout=30) == 2
+    refusal = second.log()
+    assert "another factwatch daemon is already running" in refusal and f"pid {daemon.proc.pid}" in refusal
+    assert "Traceback" not in refusal
 
     runs_before = finished_runs(db)
     site.publish(2, 600)  # between cycles: the next scheduled crawl must find it
@@ -307,23 +315,3 @@ def test_sigkill_mid_crawl_then_restart_finishes_without_duplicates(
     assert scalar(db, "SELECT count(*) FROM alert WHERE state != 'delivered'") == 0
     titles = webhook.titles()
     assert len(titles) == len(set(titles)) == scalar(db, "SELECT count(*) FROM alert")
-
-
-def test_second_daemon_on_the_same_database_refuses(
-    tmp_path: Path, site: NewsSite, db: Engine, db_url: str, daemons: list[DaemonProcess]
-) -> None:
-    site.publish(1, 400)
-    config = write_config(tmp_path / "topic.yaml", site.server.url("/feed.xml"))
-    first = DaemonProcess(tmp_path, config, db_url, name="first")
-    daemons.append(first)
-    wait_for(lambda: "daemon started" in first.log(), "the first daemon", first)
-
-    second = DaemonProcess(tmp_path, config, db_url, name="second")
-    daemons.append(second)
-    assert second.proc.wait(timeout=30) == 2
-    message = second.log()
-    assert "another factwatch daemon is already running" in message
-    assert f"pid {first.proc.pid}" in message
-    assert "Traceback" not in message
-    assert first.proc.poll() is None  # the first one is untouched
-    assert first.stop(signal.SIGTERM) == 0

@@ -22,7 +22,9 @@ def store(db_url: str) -> Iterator[Store]:
     store.close()
 
 
-def _plant(store: Store, *, pid: int, host: str | None = None, expires_in: float = 300.0, started: str = "") -> None:
+def _plant(
+    store: Store, *, pid: int, host: str | None = None, expires_in: float = 300.0, started: str = ""
+) -> None:
     now = datetime.now(UTC)
     with store.session() as session:
         session.add(
@@ -92,7 +94,7 @@ def test_reused_pid_is_not_mistaken_for_the_holder(store: Store) -> None:
 
 def test_other_host_must_wait_for_expiry(store: Store) -> None:
     _plant(store, pid=1, host="elsewhere.example", expires_in=60)
-    with pytest.raises(LeaseHeld, match="elsewhere.example"):
+    with pytest.raises(LeaseHeld, match=r"elsewhere\.example"):
         Lease(store).acquire()
     with store.session() as session:
         row = session.get(DaemonLease, "daemon")

@@ -53,8 +53,9 @@ def test_bad_schedules_name_the_source_and_key(schedule: dict[str, str | None], 
 
 def test_cron_weekdays_follow_crontab_numbering() -> None:
     # crontab: 0 = Sunday (APScheduler 3 alone would read it as Monday).
-    assert cron_trigger("0 9 * * 0").get_next_fire_time(None, NOW) == datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
-    assert cron_trigger("0 9 * * 1-5").get_next_fire_time(None, NOW) == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    sunday, wednesday = datetime(2026, 11, 29, 9, 0, tzinfo=UTC), datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert cron_trigger("0 9 * * 0").get_next_fire_time(None, NOW) == sunday
+    assert cron_trigger("0 9 * * 1-5").get_next_fire_time(None, NOW) == wednesday
     plan = plan_source(source(cron="30 6 * * *"))
     assert plan.next_after(NOW) == datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 

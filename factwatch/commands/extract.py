@@ -58,7 +58,7 @@ def _published_text(value: datetime | None, precision: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.extract import extract_document, extract_plain_text, looks_like_html
+    from pipeline.extract import extract_any
     from pipeline.facts import FactEngine
 
     config = load_app_config(args)
@@ -69,12 +69,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{name}: no such file" if not Path(name).exists() else f"{name}: not a regular file")
     for name in args.files:
         data = _read(name)
-        doc = None
-        if b"\x00" not in data[:4096]:
-            if looks_like_html(data):
-                doc = extract_document(data, args.url)
-            else:
-                doc = extract_plain_text(data.decode("utf-8", errors="replace"))
+        doc = extract_any(data, args.url)
         text = doc.text if doc else ""
         published = published_arg or (doc.published if doc else None)
         precision = "day" if published_arg and len(args.published) > 7 else (

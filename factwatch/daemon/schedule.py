@@ -202,7 +202,7 @@ def last_completed_runs(store: Store) -> dict[str, datetime]:
 
 
 def first_run_time(
-    plan: SourcePlan, last: datetime | None, now: datetime, position: int
+    plan: SourcePlan, last: datetime | None, now: datetime, position: int, *, delay: timedelta = STARTUP_DELAY
 ) -> tuple[datetime, bool]:
     """When the source's first run after start is due, and whether it is overdue (runs soon).
 
@@ -211,5 +211,5 @@ def first_run_time(
     """
     due = plan.next_after(last) if last is not None else None
     if due is None or due <= now:
-        return now + STARTUP_DELAY + STARTUP_STAGGER * position, True
+        return now + delay + STARTUP_STAGGER * position, True
     return due, False

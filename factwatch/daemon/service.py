@@ -81,6 +81,7 @@ class DaemonOptions:
     cancel_grace: float = 10.0  # after cancelling, how long to wait for the crawl to wind down
     stale_loop_seconds: float = 30.0  # health turns 503 when the loop has not ticked for this long
     history_days: int = 90  # source_run rows older than this are pruned daily
+    startup_delay: float = 1.0  # an overdue source's first crawl waits this long after start
 
 
 class Daemon:
@@ -220,7 +221,8 @@ class Daemon:
         now = _now()
         last_runs = last_completed_runs(self.store)
         for position, plan in enumerate(self.plans):
-            first, overdue = first_run_time(plan, last_runs.get(plan.name), now, position)
+            delay = timedelta(seconds=self.options.startup_delay)
+            first, overdue = first_run_time(plan, last_runs.get(plan.name), now, position, delay=delay)
             if overdue:
                 self._overdue.add(plan.name)
             scheduler.add_job(

@@ -249,6 +249,10 @@ class Deduper:
         """
         if article.id is None:
             raise ValueError("dedup register: the article has no id yet; add and flush it first")
+        if verdict.kind == "unchanged":
+            raise ValueError(
+                f"dedup register: {article.url} is unchanged (#{verdict.match_article_id}); store nothing"
+            )
         article.content_hash = fingerprint.content_hash
         article.minhash = fingerprint.minhash
         article.title_key = title_key(article.title, article.publisher)

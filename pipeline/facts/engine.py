@@ -284,13 +284,14 @@ class RuleExtractor:
             entity: str | None = None
             if rule.sentence is not None and not rule.sentence.search(text):
                 continue
-            if rule.before is not None:
-                match = rule.before.search(text, max(0, value.start - rule.window), value.start)
+            # `after` first: it is anchored at the value, so it fails fast; `before` scans its window.
+            if rule.after is not None:
+                match = rule.after.search(text[value.end : value.end + rule.window])
                 if match is None:
                     continue
                 entity = match.groupdict().get("entity") or entity
-            if rule.after is not None:
-                match = rule.after.search(text[value.end : value.end + rule.window])
+            if rule.before is not None:
+                match = rule.before.search(text, max(0, value.start - rule.window), value.start)
                 if match is None:
                     continue
                 entity = match.groupdict().get("entity") or entity

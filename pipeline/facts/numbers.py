@@ -38,8 +38,9 @@ _HEDGES = {
     ("a", "little", "over"), ("well", "over"),
 }  # fmt: skip
 _HEDGE_LONGEST = max(len(h) for h in _HEDGES)
+_HEDGE_LAST_WORDS = frozenset(h[-1] for h in _HEDGES)
 _NUMBER_WORDS = frozenset([*_UNITS, *_SCALES])
-_DIGIT_START = re.compile(r"\d")
+_DIGIT_START = re.compile(r"[0-9]")
 _AFTER_EXCLUDED = re.compile(r"\s*(?:%|per\s?cent\b)")
 _YEAR_RE = re.compile(r"(?:19[5-9]\d|20[0-4]\d)")
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -87,17 +88,20 @@ def parse_words(phrase: str) -> int | None:
 
 def parse_digits(text: str) -> int | None:
     """ "2,500" -> 2500, "1.3 million" -> 1300000, "12k" -> 12000."""
-    match = re.fullmatch(r"([\d,]+(?:\.\d+)?)\s*([a-z]*)", text.strip().lower())
-    if match is None:
+    cleaned = text.strip().lower()
+    digits = cleaned.rstrip("abcdefghijklmnopqrstuvwxyz")
+    suffix = cleaned[len(digits) :]
+    digits = digits.rstrip()
+    try:
+        number = float(digits.replace(",", ""))
+    except ValueError:
         return None
-    number = float(match.group(1).replace(",", ""))
-    suffix = match.group(2)
     if suffix:
         scale = _SCALES.get(suffix) or _SHORT_SCALES.get(suffix)
         if scale is None:
             return None
         number *= scale
-    elif "." in match.group(1):
+    elif "." in digits:
         return None  # a bare decimal is no count
     return round(number)
 
@@ -153,6 +157,8 @@ def _mention(sentence: str, value: int, start: int, end: int) -> NumberMention:
     """The mention, widened to a hedge ("nearly", "more than") right before the number."""
     words = sentence[max(0, start - 24) : start].split()
     hedge_start = start
+    if not words or words[-1].lower() not in _HEDGE_LAST_WORDS:
+        return NumberMention(value=value, start=start, value_start=start, end=end, approximate=False)
     for size in range(_HEDGE_LONGEST, 0, -1):
         tail = tuple(w.lower() for w in words[-size:])
         if len(tail) == size and tail in _HEDGES:

@@ -91,6 +91,7 @@ def test_truncated_archive_is_refused(
     assert not (tmp_path / "x.db").exists()
 
 
+@pytest.mark.slow
 @needs_fixtures
 def test_truncated_archive_replays_partially_when_asked(tmp_path: Path) -> None:
     data = LEDGER[0].read_bytes()
@@ -132,6 +133,7 @@ def inbox() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         server.server_close()
 
 
+@pytest.mark.slow
 @needs_fixtures
 def test_replay_delivers_alerts_once(tmp_path: Path, inbox: tuple[str, list[dict[str, Any]]]) -> None:
     url, received = inbox

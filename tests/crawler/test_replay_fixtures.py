@@ -10,6 +10,8 @@ import pytest
 from tests.crawler.harness import make_config, run_scenario
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+pytestmark = pytest.mark.slow  # each scenario runs in a child process
 NEEDED = ["portledger-2024.warc.gz", "portledger-2025.warc.gz", "wire-copies.warc.gz", "edited-v2.warc.gz"]
 
 

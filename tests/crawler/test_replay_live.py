@@ -10,7 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.crawler.harness import in_thread, make_config, make_processor, run_scenario
+
+pytestmark = pytest.mark.slow  # each scenario runs in a child process
 
 ARTICLES = {
     1: [

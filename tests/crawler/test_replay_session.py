@@ -208,3 +208,15 @@ def test_snapshot_survives_settings_copy(tmp_path: Path) -> None:
 
     assert copy.deepcopy(snapshot) is snapshot
     assert isinstance(snapshot, WarcSnapshot)
+
+
+def test_304_for_another_etag_does_not_hide_the_document(tmp_path: Path) -> None:
+    feed = "http://s.test/feed.xml"
+    rss = [("Content-Type", "application/rss+xml")]
+    first = [_get(feed, 200, b"<rss>v2</rss>", [*rss, ("ETag", '"v2"')])]
+    second = [_get(feed, 304, b"", [("ETag", '"v2"')])]
+    session = _session(tmp_path, first, second)
+    session.current = 1
+    # The replay store knows v1 (say only an older archive was replayed before): it gets v2 in full.
+    answer = session.answer(feed, Headers({"If-None-Match": '"v1"'}))
+    assert (answer.status, answer.body) == (200, b"<rss>v2</rss>")
