@@ -51,7 +51,9 @@ def _construct(node: yaml.Node, file: Path, path: Path_, lines: dict[Path_, int]
                 raise ConfigError(f"{file}:{key_node.start_mark.line + 1}: keys must be plain names")
             key = str(key)
             if key in result:
-                raise ConfigError(f"{file}:{key_node.start_mark.line + 1}: duplicate key {_dotted((*path, key))}")
+                raise ConfigError(
+                    f"{file}:{key_node.start_mark.line + 1}: duplicate key {_dotted((*path, key))}"
+                )
             result[key] = _construct(value_node, file, (*path, key), lines)
             lines[(*path, key)] = key_node.start_mark.line + 1
         return result

@@ -108,6 +108,7 @@ class ReplaySession:
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    orphan_304s: list[str] = field(default_factory=list)  # archived 304s with no earlier 200 to stand for
     served: set[tuple[Path, int]] = field(default_factory=set)
     _cursors: dict[tuple[int, str], int] = field(default_factory=dict)
     _synthetic: dict[str, bytes] = field(default_factory=dict)
@@ -212,6 +213,7 @@ class ReplaySession:
                     source = earlier
                     break
         if not candidates:
+            self.orphan_304s.append(entry.url)
             return payload
         full = source.read(candidates[-1])
         return ArchivedPayload(200, full.reason, full.headers, full.body)
@@ -350,6 +352,7 @@ class ReplayReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     missing: list[str] = field(default_factory=list)
     stale: int = 0
+    orphan_304s: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     damage: list[str] = field(default_factory=list)
 
@@ -376,6 +379,7 @@ class ReplayReport:
             "outcomes": dict(sorted(self.outcomes.items())),
             "missing": self.missing,
             "stale": self.stale,
+            "orphan_304s": self.orphan_304s,
             "errors": [{"url": url, "reason": reason} for url, reason in self.errors],
             "damage": self.damage,
         }
@@ -393,6 +397,11 @@ class ReplayReport:
             lines.append("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())))
         if self.stale:
             lines.append(f"{self.stale} request(s) answered from an earlier archive")
+        if self.orphan_304s:
+            lines.append(
+                f"{len(self.orphan_304s)} archived 304 answer(s) had no earlier copy in these archives "
+                "(replay the earlier archives first): " + ", ".join(self.orphan_304s[:5])
+            )
         if self.errors:
             lines.append(f"{len(self.errors)} error(s):")
             lines.extend(f"  {url}: {reason}" for url, reason in self.errors[:20])
@@ -616,6 +625,7 @@ async def replay(
             snapshot.close()
     report.missing = list(dict.fromkeys(session.missing))
     report.stale = len(session.stale)
+    report.orphan_304s = list(dict.fromkeys(session.orphan_304s))
     known = {url for url, _ in report.errors}
     report.errors.extend((url, reason) for url, reason in session.failures if url not in known)
     report.errors = [(url, reason) for url, reason in report.errors if url not in set(report.missing)]

@@ -35,8 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"factwatch {__version__}")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (env FACTWATCH_LOG_LEVEL)")
-    parser.add_argument("--log-format", choices=("text", "json"), default=None,
-                        help="log line format (env FACTWATCH_LOG_FORMAT; default text)")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="log line format (env FACTWATCH_LOG_FORMAT; default text)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         try:
@@ -71,8 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug, not a user error: one line, the traceback only when asked for
         logger.debug("unexpected error", exc_info=True)
-        print(f"factwatch: internal error: {type(exc).__name__}: {exc} (run with --log-level DEBUG for details)",
-              file=sys.stderr)
+        print(
+            f"factwatch: internal error: {type(exc).__name__}: {exc} "
+            "(run with --log-level DEBUG for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -13,9 +13,14 @@ from factwatch.settings import resolve_log_level
 
 # scheme://user:password@host  and  scheme://token@host  and  ?password=... / &token=...
 _SECRET_PATTERNS = (
-    (re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<cred>[^/\s@:]+(?::[^/\s@]*)?)@", re.I), r"\g<scheme>***@"),
-    (re.compile(r"(?P<key>[?&](?:pass(?:word)?|pwd|token|secret|key|apikey|api_key|auth)=)[^&\s]+", re.I),
-     r"\g<key>***"),
+    (
+        re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<cred>[^/\s@:]+(?::[^/\s@]*)?)@", re.I),
+        r"\g<scheme>***@",
+    ),
+    (
+        re.compile(r"(?P<key>[?&](?:pass(?:word)?|pwd|token|secret|key|apikey|api_key|auth)=)[^&\s]+", re.I),
+        r"\g<key>***",
+    ),
 )
 
 
@@ -66,5 +71,14 @@ def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
     root.addHandler(handler)
     root.setLevel(level_name)
     # Libraries that are chatty at INFO.
-    for name in ("scrapy", "twisted", "apscheduler", "alembic", "trafilatura", "htmldate", "courlan", "filelock"):
+    for name in (
+        "scrapy",
+        "twisted",
+        "apscheduler",
+        "alembic",
+        "trafilatura",
+        "htmldate",
+        "courlan",
+        "filelock",
+    ):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level_name)))

@@ -53,5 +53,7 @@ def resolve_data_dir(arg: str | None) -> Path:
 def resolve_log_level(arg: str | None) -> str:
     level = (arg or os.environ.get("FACTWATCH_LOG_LEVEL") or "INFO").upper()
     if level not in LOG_LEVELS:
-        raise SettingsError(f"log level {level!r} is not one of {', '.join(LOG_LEVELS)} (FACTWATCH_LOG_LEVEL / --log-level)")
+        raise SettingsError(
+            f"log level {level!r} is not one of {', '.join(LOG_LEVELS)} (FACTWATCH_LOG_LEVEL / --log-level)"
+        )
     return level

@@ -99,7 +99,7 @@ class _Walk:
             return
         if key == _key(self.value):
             self.sources.add(entry.cluster)
-            # A later restatement by a source of its own settles a contradiction in favour of the current value.
+            # A later restatement by another source settles a contradiction for the current value.
             if self.conflict is not None and len(self.sources) > len(self.conflict[1]):
                 self.pending.pop(_key(self.conflict[0]), None)
                 self.conflict = None
@@ -151,7 +151,9 @@ def diff(before: State, after: State) -> list[Event]:
     if after.conflict_value is not None and (
         _key(after.conflict_value) != _key(before.conflict_value) or _key(before.value) != _key(after.value)
     ):
-        events.append(Event("conflict", after.value, after.conflict_value, after.conflict_by, len(after.sources)))
+        events.append(
+            Event("conflict", after.value, after.conflict_value, after.conflict_by, len(after.sources))
+        )
     if after.pending_value is not None and _key(after.pending_value) != _key(before.pending_value):
         events.append(
             Event("reported", after.value, after.pending_value, after.pending_by, len(after.pending_sources))

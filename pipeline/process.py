@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from config.models import AppConfig
@@ -87,8 +88,13 @@ class Processor:
             return PageOutcome(url, "rejected", "paywall-only page")
         if doc is None or not doc.text.strip():
             return PageOutcome(url, "rejected", "no article text")
-        return self.process_document(doc, source=page.source, fetched_at=page.fetched_at,
-                                     hint_published=page.hint_published, hint_title=page.hint_title)
+        return self.process_document(
+            doc,
+            source=page.source,
+            fetched_at=page.fetched_at,
+            hint_published=page.hint_published,
+            hint_title=page.hint_title,
+        )
 
     def process_document(
         self,
@@ -108,7 +114,13 @@ class Processor:
                 return self._ingest(doc, url, title, source, fetched_at, hint_published)
             except Exception as exc:  # a bad page must never stop the crawl or lose stored data
                 self.deduper.rollback_pending()
-                logger.warning("skipped %s: %s: %s", url, type(exc).__name__, exc, exc_info=logger.isEnabledFor(logging.DEBUG))
+                logger.warning(
+                    "skipped %s: %s: %s",
+                    url,
+                    type(exc).__name__,
+                    exc,
+                    exc_info=logger.isEnabledFor(logging.DEBUG),
+                )
                 return PageOutcome(url, "rejected", f"processing failed: {type(exc).__name__}: {exc}")
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
@@ -163,7 +175,11 @@ class Processor:
         fingerprint = self.deduper.fingerprint(doc.text)
         with self.store.session() as session:
             verdict = self.deduper.check(
-                session, canonical_url=canon, publisher=publisher, title=title, published=published,
+                session,
+                canonical_url=canon,
+                publisher=publisher,
+                title=title,
+                published=published,
                 fingerprint=fingerprint,
             )
             if verdict.kind == "unchanged":
@@ -184,9 +200,18 @@ class Processor:
                         ).all()
                     )
             article = Article(
-                url=url, canonical_url=canon, version=version, source=source, publisher=publisher, title=title,
-                author=doc.author, published=published, published_precision=doc.published_precision,
-                fetched_at=fetched, text=doc.text, content_hash="",
+                url=url,
+                canonical_url=canon,
+                version=version,
+                source=source,
+                publisher=publisher,
+                title=title,
+                author=doc.author,
+                published=published,
+                published_precision=doc.published_precision,
+                fetched_at=fetched,
+                text=doc.text,
+                content_hash="",
             )
             session.add(article)
             session.flush()
@@ -215,8 +240,15 @@ class Processor:
             session.add(old)
         rows = [
             FactObservation(
-                article_id=article.id or 0, fact=o.fact, entity=o.entity, entity_key=o.entity or "",
-                value=o.value, evidence=o.evidence, start=o.start, end=o.end, extractor=o.extractor,
+                article_id=article.id or 0,
+                fact=o.fact,
+                entity=o.entity,
+                entity_key=o.entity or "",
+                value=o.value,
+                evidence=o.evidence,
+                start=o.start,
+                end=o.end,
+                extractor=o.extractor,
                 published=when,
             )
             for o in observations
@@ -233,16 +265,30 @@ class Processor:
         return count
 
     def _entries(self, session: Session, key: tuple[str, str]) -> list[Entry]:
-        rows = session.exec(
-            select(FactObservation.id, FactObservation.value, FactObservation.published, Article.cluster_id,
-                   Article.id, Article.url)
+        rows = session.execute(
+            sa_select(
+                col(FactObservation.id),
+                col(FactObservation.value),
+                col(FactObservation.published),
+                col(Article.cluster_id),
+                col(Article.id),
+                col(Article.url),
+            )
             .join(Article, col(Article.id) == col(FactObservation.article_id))
-            .where(FactObservation.fact == key[0], FactObservation.entity_key == key[1],
-                   col(FactObservation.active))
+            .where(
+                col(FactObservation.fact) == key[0],
+                col(FactObservation.entity_key) == key[1],
+                col(FactObservation.active),
+            )
         ).all()
         return [
-            Entry(observation_id=oid or 0, value=value, published=published or datetime.min.replace(tzinfo=UTC),
-                  cluster=cluster if cluster is not None else -(aid or 0), url=url)
+            Entry(
+                observation_id=oid or 0,
+                value=value,
+                published=published or datetime.min.replace(tzinfo=UTC),
+                cluster=cluster if cluster is not None else -(aid or 0),
+                url=url,
+            )
             for oid, value, published, cluster, aid, url in rows
         ]
 
@@ -270,9 +316,14 @@ class Processor:
         obs = session.get(FactObservation, event.observation_id) if event.observation_id else None
         article = session.get(Article, obs.article_id) if obs else None
         change = FactChange(
-            kind=event.kind, fact=fact, entity=entity_key or None, old_value=event.old_value,
-            new_value=event.new_value, observation_id=obs.id if obs else None,
-            article_id=article.id if article else None, published=obs.published if obs else None,
+            kind=event.kind,
+            fact=fact,
+            entity=entity_key or None,
+            old_value=event.old_value,
+            new_value=event.new_value,
+            observation_id=obs.id if obs else None,
+            article_id=article.id if article else None,
+            published=obs.published if obs else None,
             independent_sources=event.independent_sources,
         )
         session.add(change)
@@ -296,8 +347,14 @@ class Processor:
             "history": self._history(session, key),
         }
         alert_key = "|".join(
-            [event.kind, fact, entity_key, _value_key(event.old_value), _value_key(event.new_value),
-             str(event.observation_id)]
+            [
+                event.kind,
+                fact,
+                entity_key,
+                _value_key(event.old_value),
+                _value_key(event.new_value),
+                str(event.observation_id),
+            ]
         )
         enqueue(session, event=event.kind, key=alert_key, payload=payload, change_id=change.id)
 
@@ -305,13 +362,21 @@ class Processor:
         rows = session.exec(
             select(FactObservation, Article)
             .join(Article, col(Article.id) == col(FactObservation.article_id))
-            .where(FactObservation.fact == key[0], FactObservation.entity_key == key[1],
-                   col(FactObservation.active))
+            .where(
+                FactObservation.fact == key[0],
+                FactObservation.entity_key == key[1],
+                col(FactObservation.active),
+            )
             .order_by(col(FactObservation.published), col(Article.url))
         ).all()
         out = [
-            {"value": o.value, "published": o.published.isoformat() if o.published else None, "url": a.url,
-             "publisher": a.publisher, "evidence": o.evidence}
+            {
+                "value": o.value,
+                "published": o.published.isoformat() if o.published else None,
+                "url": a.url,
+                "publisher": a.publisher,
+                "evidence": o.evidence,
+            }
             for o, a in rows
         ]
         return out[-limit:]

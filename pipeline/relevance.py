@@ -22,5 +22,5 @@ class Relevance:
         return len({m.group(0).lower() for m in self._pattern.finditer(text)})
 
     def is_relevant(self, title: str | None, text: str) -> bool:
-        """Distinct keywords seen in title and text must reach `min_hits`; no keywords means everything counts."""
+        """Distinct keywords in title and text must reach `min_hits`; no keywords means all pages count."""
         return self.hits(f"{title or ''}\n{text}") >= self.min_hits

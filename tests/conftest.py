@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# Loopback delivery targets (SMTP, HTTP) for every test that reads what alerts delivered.
+pytest_plugins = ["tests.support.sinks"]
+
 PG_ADMIN_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 

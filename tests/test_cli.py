@@ -18,13 +18,20 @@ SHARED = ROOT.parent / "shared"
 SEEDS = sorted((SHARED / "seeds").glob("*.txt")) if (SHARED / "seeds").is_dir() else []
 
 
-def factwatch(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def factwatch(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real console entry point in a child process, as a user would."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("FACTWATCH_NOTIFY", None)
     return subprocess.run(
-        [sys.executable, "-m", "factwatch.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT, input="",
-        env=full_env, timeout=120,
+        [sys.executable, "-m", "factwatch.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        input="",
+        env=full_env,
+        timeout=120,
     )
 
 
@@ -43,7 +50,10 @@ def test_extract_seeds_prints_design_json_lines() -> None:
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(p) for p in SEEDS]
-    gold = {json.loads(x)["file"]: json.loads(x) for x in (SHARED / "seeds" / "gold.jsonl").read_text().splitlines()}
+    gold = {
+        json.loads(x)["file"]: json.loads(x)
+        for x in (SHARED / "seeds" / "gold.jsonl").read_text().splitlines()
+    }
     found = 0
     for line in lines:
         assert set(line) == {"file", "url", "published", "title", "facts"}
@@ -61,7 +71,8 @@ def test_extract_html_file_gives_offsets_into_cleaned_text(tmp_path: Path) -> No
     page = tmp_path / "page.html"
     page.write_text(
         "<html><head><title>Kenyan police in Haiti</title></head><body><nav>Home | World</nav><article>"
-        "<h1>Kenyan police in Haiti</h1><p>Port-au-Prince, Haiti. Kenya now has 400 police officers serving in "
+        "<h1>Kenyan police in Haiti</h1><p>Port-au-Prince, Haiti. Kenya now has 400 police officers "
+        "serving in "
         "Haiti with the Multinational Security Support mission, officials said on Monday.</p>"
         "<p>The officers patrol the capital alongside the Haitian National Police and have been there since "
         "the summer, according to the mission's spokesperson.</p></article></body></html>",
@@ -105,11 +116,20 @@ def test_wrong_type_in_config(tmp_path: Path) -> None:
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
-    assert_user_error(factwatch("extract", "--config", str(tmp_path / "nope.yaml"), "-"), "config file not found")
+    assert_user_error(
+        factwatch("extract", "--config", str(tmp_path / "nope.yaml"), "-"), "config file not found"
+    )
 
 
-@pytest.mark.parametrize("url", ["nonsense", "nosuchdriver://x/y", "sqlite:////no/such/dir/fw.db",
-                                 "postgresql+psycopg://nobody@127.0.0.1:1/none"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "nonsense",
+        "nosuchdriver://x/y",
+        "sqlite:////no/such/dir/fw.db",
+        "postgresql+psycopg://nobody@127.0.0.1:1/none",
+    ],
+)
 def test_bad_database_url(url: str, tmp_path: Path) -> None:
     result = factwatch("facts", "--db", url, cwd=tmp_path)
     if url == "nonsense":

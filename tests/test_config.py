@@ -9,8 +9,16 @@ import pytest
 from config.loader import BUNDLED_CONFIG, ConfigError, load_config
 
 FACT_NAMES = {
-    "mandate_end", "mandate_vote", "un_resolution", "kenya_police_deployed", "kenya_police_pledged",
-    "personnel_deployed", "personnel_authorized", "contingents", "commander", "displaced",
+    "mandate_end",
+    "mandate_vote",
+    "un_resolution",
+    "kenya_police_deployed",
+    "kenya_police_pledged",
+    "personnel_deployed",
+    "personnel_authorized",
+    "contingents",
+    "commander",
+    "displaced",
 }
 
 

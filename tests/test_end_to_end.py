@@ -21,7 +21,7 @@ import pytest
 import yaml
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.support.sinks import HttpSink, SmtpSink, http_sink, smtp_sink  # noqa: F401
+from tests.support.sinks import HttpSink, SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -31,8 +31,13 @@ STEPS = EXPECTED["replays"]["portledger"]["steps"]
 
 def factwatch(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "factwatch.cli", *args], capture_output=True, text=True, cwd=ROOT, input="",
-        env={**os.environ, **env}, timeout=300,
+        [sys.executable, "-m", "factwatch.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        input="",
+        env={**os.environ, **env},
+        timeout=300,
     )
     assert "Traceback" not in result.stderr, result.stderr
     return result
@@ -80,8 +85,9 @@ def alerts_json(env: dict[str, str]) -> list[dict[str, Any]]:
     return alerts
 
 
-def test_replaying_snapshots_delivers_each_change_once(env: dict[str, str], smtp_sink: SmtpSink,
-                                                       http_sink: HttpSink) -> None:
+def test_replaying_snapshots_delivers_each_change_once(
+    env: dict[str, str], smtp_sink: SmtpSink, http_sink: HttpSink
+) -> None:
     hook = http_sink.url("factwatch")
     for step in STEPS:
         result = factwatch("replay", "--notify", hook, str(FIXTURES / step["archive"]), env=env)
@@ -93,16 +99,23 @@ def test_replaying_snapshots_delivers_each_change_once(env: dict[str, str], smtp
     pages = archived_pages()
     for change in expected_changes:
         for channel, received in (("json", posted), ("email", mails)):
-            hits = [r for r in received if f"{change['fact']} changed to {change['new']} (was {change['old']})" in r
-                    and change["url"] in r]
-            assert len(hits) == 1, f"{channel}: {change['fact']} -> {change['new']} arrived {len(hits)} times in {[r[:80] for r in received]}"
-            # The evidence quoted is a sentence of that very page (the fixture's or another stating the value).
+            hits = [
+                r
+                for r in received
+                if f"{change['fact']} changed to {change['new']} (was {change['old']})" in r
+                and change["url"] in r
+            ]
+            what = f"{channel}: {change['fact']} -> {change['new']}"
+            assert len(hits) == 1, f"{what} arrived {len(hits)} times"
+            # The evidence quoted is a sentence of that page (the fixture's, or another stating the value).
             evidence = re.search(r"Evidence:\s+[\"“](.+?)[\"”]\s*$", hits[0], re.M)
             assert evidence, hits[0]
             assert evidence.group(1) == change["sentence"] or evidence.group(1) in pages[change["url"]]
 
     # The mandate change, read the way a person reads the email: HTML part escaped, text part plain.
-    mandate = next(m for m in smtp_sink.messages if "2025-10-02" in str(m["Subject"]) and "mandate" in str(m["Subject"]))
+    mandate = next(
+        m for m in smtp_sink.messages if "2025-10-02" in str(m["Subject"]) and "mandate" in str(m["Subject"])
+    )
     assert "2024-10-02" in text_part(mandate, "html") or "2024-10-02" in text_part(mandate, "plain")
 
     states = alerts_json(env)

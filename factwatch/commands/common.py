@@ -12,16 +12,29 @@ from factwatch.settings import resolve_config_path, resolve_db_url
 
 
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="FILE", help="topic config YAML (env FACTWATCH_CONFIG; default: bundled haiti-mss)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="topic config YAML (env FACTWATCH_CONFIG; default: bundled haiti-mss)",
+    )
 
 
 def add_db_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (env FACTWATCH_DB; default sqlite:///factwatch.db)")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (env FACTWATCH_DB; default sqlite:///factwatch.db)",
+    )
 
 
 def add_notify_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--notify", metavar="URL", action="append", default=[],
-                        help="apprise URL to notify, repeatable (env FACTWATCH_NOTIFY, space-separated)")
+    parser.add_argument(
+        "--notify",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="apprise URL to notify, repeatable (env FACTWATCH_NOTIFY, space-separated)",
+    )
 
 
 def add_json_arg(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +64,9 @@ def shorten(value: Any, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, widths: Sequence[int] | None = None) -> None:
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], *, widths: Sequence[int] | None = None
+) -> None:
     """A plain aligned table; long cells are shortened so a row fits a terminal line."""
     cells = [[shorten(c, (widths[i] if widths else 60)) for i, c in enumerate(row)] for row in rows]
     sizes = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]

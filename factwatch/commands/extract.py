@@ -14,12 +14,16 @@ from factwatch.errors import UserError
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "extract", help="print the facts of HTML or text files as JSON lines",
-        description="Clean each FILE exactly as a crawl would (HTML or plain text, - for stdin) and print one "
+        "extract",
+        help="print the facts of HTML or text files as JSON lines",
+        description="Clean each FILE exactly as a crawl would (HTML or plain text, - for stdin) and print "
+        "one "
         "JSON line per input with its facts and their evidence sentences.",
     )
     add_config_arg(parser)
-    parser.add_argument("--published", metavar="DATE", help="publication date (YYYY-MM-DD or YYYY-MM) when the page lacks one")
+    parser.add_argument(
+        "--published", metavar="DATE", help="publication date (YYYY-MM-DD or YYYY-MM) when the page lacks one"
+    )
     parser.add_argument("--url", help="the page's URL (for metadata and canonical URL)")
     parser.add_argument("files", metavar="FILE", nargs="+")
     parser.set_defaults(func=run)
@@ -66,21 +70,27 @@ def run(args: argparse.Namespace) -> int:
     engine = FactEngine(config.facts)
     for name in args.files:
         if name != "-" and not Path(name).is_file():
-            raise UserError(f"{name}: no such file" if not Path(name).exists() else f"{name}: not a regular file")
+            raise UserError(
+                f"{name}: no such file" if not Path(name).exists() else f"{name}: not a regular file"
+            )
     for name in args.files:
         data = _read(name)
         doc = extract_any(data, args.url)
         text = doc.text if doc else ""
         published = published_arg or (doc.published if doc else None)
-        precision = "day" if published_arg and len(args.published) > 7 else (
-            "month" if published_arg else (doc.published_precision if doc else "day")
+        precision = (
+            "day"
+            if published_arg and len(args.published) > 7
+            else ("month" if published_arg else (doc.published_precision if doc else "day"))
         )
         facts = engine.extract(text, published) if text else []
-        print_json({
-            "file": name,
-            "url": args.url or ((doc.url or doc.canonical_url) if doc else None),
-            "published": _published_text(published, precision),
-            "title": doc.title if doc else None,
-            "facts": [o.as_json() for o in facts],
-        })
+        print_json(
+            {
+                "file": name,
+                "url": args.url or ((doc.url or doc.canonical_url) if doc else None),
+                "published": _published_text(published, precision),
+                "title": doc.title if doc else None,
+                "facts": [o.as_json() for o in facts],
+            }
+        )
     return 0

@@ -21,14 +21,22 @@ from factwatch.settings import resolve_data_dir, resolve_notify
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("run", help="crawl every source once, then exit",
-                                   description="One crawl cycle over all configured sources, then deliver alerts.")
+    parser = subparsers.add_parser(
+        "run",
+        help="crawl every source once, then exit",
+        description="One crawl cycle over all configured sources, then deliver alerts.",
+    )
     add_config_arg(parser)
     add_db_arg(parser)
     add_notify_arg(parser)
     add_json_arg(parser)
-    parser.add_argument("--source", metavar="URL", action="append", default=[],
-                        help="crawl this feed, news sitemap or page instead of the configured sources (repeatable)")
+    parser.add_argument(
+        "--source",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="crawl this feed, news sitemap or page instead of the configured sources (repeatable)",
+    )
     parser.add_argument("--data-dir", help="where the WARC archive is written (env FACTWATCH_DATA)")
     parser.add_argument("--no-archive", action="store_true", help="do not write WARC files")
     parser.set_defaults(func=run)
@@ -58,10 +66,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         dispatcher = Dispatcher(store, config.routes, config.alerts, notify)
         processor = Processor(store, config)
-        archive_dir = None if args.no_archive or not config.crawl.archive else resolve_data_dir(args.data_dir) / "archive"
+        archive_dir = (
+            None
+            if args.no_archive or not config.crawl.archive
+            else resolve_data_dir(args.data_dir) / "archive"
+        )
         if archive_dir is not None:
             archive_dir.mkdir(parents=True, exist_ok=True)
-        report = crawl_blocking(config=config, processor=processor, store=store, sources=sources, archive_dir=archive_dir)
+        report = crawl_blocking(
+            config=config, processor=processor, store=store, sources=sources, archive_dir=archive_dir
+        )
         delivery = dispatcher.deliver_pending()
     finally:
         store.close()

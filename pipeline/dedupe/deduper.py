@@ -29,6 +29,7 @@ from typing import Literal
 
 import numpy as np
 from sqlalchemy import bindparam, func
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -36,7 +37,7 @@ from config.models import DedupSettings
 from pipeline.dedupe.index import BandIndex
 from pipeline.dedupe.sketch import Fingerprint, Sketcher, blob_num_perm, decode, similarity
 from pipeline.dedupe.text import title_key
-from pipeline.store.models import Article, Cluster
+from pipeline.store.models import Article, Cluster, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -253,21 +254,26 @@ class Deduper:
             raise ValueError(
                 f"dedup register: {article.url} is unchanged (#{verdict.match_article_id}); store nothing"
             )
+        if verdict.cluster_id is None and verdict.match_article_id is None:
+            # A new story (the common case): insert its cluster before touching the article, so the
+            # insert does not first flush the article's changes as a separate statement.
+            article.cluster_id = self._insert_cluster(session, article)
+        else:
+            cluster = self._cluster_for(session, article, verdict)
+            article.cluster_id = cluster.id
+            if verdict.kind != "new_version":
+                cluster.size = (cluster.size or 0) + (0 if cluster.first_article_id == article.id else 1)
+            if _earlier(article.published, cluster.first_published):
+                cluster.first_article_id = article.id
+                cluster.first_publisher = article.publisher
+                cluster.first_published = article.published
+            session.add(cluster)
         article.content_hash = fingerprint.content_hash
         article.minhash = fingerprint.minhash
         article.title_key = title_key(article.title, article.publisher)
-        cluster = self._cluster_for(session, article, verdict)
-        article.cluster_id = cluster.id
-        if verdict.kind != "new_version":
-            cluster.size = (cluster.size or 0) + (0 if cluster.first_article_id == article.id else 1)
         if verdict.is_duplicate:
             article.duplicate_of = verdict.match_article_id
             article.duplicate_reason = verdict.reason
-        if _earlier(article.published, cluster.first_published):
-            cluster.first_article_id = article.id
-            cluster.first_publisher = article.publisher
-            cluster.first_published = article.published
-        session.add(cluster)
         session.add(article)
         if fingerprint.shingles:
             when = self._event_time(article.published, article.fetched_at)
@@ -423,6 +429,21 @@ class Deduper:
             first.cluster_id = cluster.id
             session.add(first)
         return cluster
+
+    @staticmethod
+    def _insert_cluster(session: Session, first: Article) -> int:
+        statement = (
+            sa_insert(Cluster)
+            .values(
+                first_article_id=first.id,
+                first_publisher=first.publisher,
+                first_published=first.published,
+                size=1,
+                created=utcnow(),
+            )
+            .returning(col(Cluster.id))
+        )
+        return int(session.execute(statement).scalar_one())
 
     @staticmethod
     def _inherit_duplicate(session: Session, article: Article, previous_id: int | None) -> None:

@@ -61,17 +61,30 @@ def _month(token: str) -> int:
     return _MONTHS[token[:3].lower()]
 
 
-def _tense(sentence: str, start: int) -> Direction:
-    """The sentence's own direction in time, judged from the words before the date, else all of it."""
+def _tense(sentence: str, start: int, end: int) -> Direction:
+    """The sentence's direction in time: the last tense marker before the date, else the verb after it.
+
+    Only the few words after the date count ("on Monday extended ...", "on Monday will vote"): a
+    marker further on ("... until 2025") speaks of another event.
+    """
     head = sentence[:start]
-    future = _FUTURE_RE.search(head)
-    past = _PAST_RE.search(head)
+    future = None
+    for future in _FUTURE_RE.finditer(head):
+        pass
+    past = None
+    for past in _PAST_RE.finditer(head):
+        pass
     if future and (not past or future.start() > past.start()):
         return "future"
     if past:
         return "past"
-    if _FUTURE_RE.search(sentence, start):
-        return "future"
+    tail = sentence[end : end + 40].split()[:3]
+    for word in tail:
+        bare = word.strip(",;:").lower()
+        if _FUTURE_RE.fullmatch(bare) or bare in ("is", "are"):
+            return "future"
+        if _PAST_RE.fullmatch(bare) or (bare.endswith("ed") and len(bare) > 4):
+            return "past"
     return "nearest"
 
 
@@ -109,7 +122,7 @@ def find_dates(
     slack = 0 if exact_day else 16
     for match in DATE_RE.finditer(sentence):
         groups = match.groupdict()
-        want = _tense(sentence, match.start()) if direction == "tense" else direction
+        want = _tense(sentence, match.start(), match.end()) if direction == "tense" else direction
         value: str | None = None
         if groups["iy"]:
             try:

@@ -48,7 +48,9 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"database URL {url!r} is not a valid SQLAlchemy URL (e.g. sqlite:///factwatch.db)") from None
+        raise StoreError(
+            f"database URL {url!r} is not a valid SQLAlchemy URL (e.g. sqlite:///factwatch.db)"
+        ) from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database

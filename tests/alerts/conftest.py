@@ -11,14 +11,12 @@ import pytest
 from alerts.config import AlertSettings
 from alerts.models import SourceAlertState
 from pipeline.store import Store
-from tests.support.sinks import (  # noqa: F401  (fixtures used by the tests here)
+from tests.support.sinks import (  # noqa: F401  (names the alert tests import from here)
     SMTP_PASSWORD,
     SMTP_USER,
     HttpSink,
     SmtpSink,
     free_port,
-    http_sink,
-    smtp_sink,
 )
 
 

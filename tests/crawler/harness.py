@@ -114,14 +114,16 @@ def make_processor(store: Any, config: Any) -> Any:
     return FakeProcessor()
 
 
-def run_scenario(
-    func: Callable[[Path], Awaitable[dict[str, Any]]], tmp_path: Path, timeout: float = 120
-) -> Any:
-    """Run `func(tmp_path)` in a child process with the asyncio reactor; return its JSON result."""
-    source = inspect.getfile(func)
+def run_scenarios(funcs: list[Callable[[Path], Awaitable[Any]]], tmp_path: Path, timeout: float = 180) -> Any:
+    """Run each `func(tmp_path / name)` in one child process with the asyncio reactor; results by name.
+
+    One child per test module keeps the fixed cost (interpreter, Scrapy, Processor start) paid once.
+    """
+    source = inspect.getfile(funcs[0])
+    names = [func.__name__ for func in funcs]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.crawler.harness", source, func.__name__, str(tmp_path)],
+        [sys.executable, "-m", "tests.crawler.harness", source, ",".join(names), str(tmp_path)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -130,11 +132,15 @@ def run_scenario(
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_MARK)]
     if proc.returncode != 0 or not lines:
-        raise AssertionError(f"scenario {func.__name__} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+        raise AssertionError(f"scenarios {names} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     return json.loads(lines[-1][len(RESULT_MARK) :])
 
 
-def _child(path: str, name: str, tmp: str) -> None:
+def run_scenario(func: Callable[[Path], Awaitable[Any]], tmp_path: Path, timeout: float = 120) -> Any:
+    return run_scenarios([func], tmp_path, timeout)[func.__name__]
+
+
+def _child(path: str, names: str, tmp: str) -> None:
     from scrapy.utils.defer import deferred_from_coro
     from scrapy.utils.reactor import install_reactor
 
@@ -146,12 +152,16 @@ def _child(path: str, name: str, tmp: str) -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    func = getattr(module, name)
     outcome: dict[str, Any] = {}
 
     async def main() -> None:
+        results = {}
         try:
-            outcome["result"] = await func(Path(tmp))
+            for name in names.split(","):
+                workdir = Path(tmp) / name
+                workdir.mkdir(parents=True, exist_ok=True)
+                results[name] = await getattr(module, name)(workdir)
+            outcome["result"] = results
         except BaseException as exc:
             logger.exception("scenario failed")
             outcome["error"] = exc

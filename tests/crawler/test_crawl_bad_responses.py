@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.crawler.harness import make_config, make_processor, run_scenario
+from tests.crawler.harness import make_config, make_processor, run_scenarios
 from tests.support.siteserver import FeedItem, SiteServer, paragraphs_about
 
 pytestmark = pytest.mark.slow
@@ -94,8 +94,8 @@ async def scenario_bad_responses(tmp: Path) -> dict[str, Any]:
     }
 
 
-def test_bad_responses_are_recorded(tmp_path: Path) -> None:
-    result = run_scenario(scenario_bad_responses, tmp_path)
+def test_bad_responses_are_recorded(results: Any) -> None:
+    result = results["scenario_bad_responses"]
     base = result["base"]
     rows = {row["url"].removeprefix(base): row for row in result["rows"]}
     assert {path: rows[path]["kind"] for path in BAD if path in rows} == BAD
@@ -123,9 +123,9 @@ async def scenario_source_health(tmp: Path) -> dict[str, Any]:
     from sqlmodel import col, select
 
     from crawler.runner import crawl
-    from pipeline.store.models import Alert
     from crawler.state import CrawlState
     from pipeline.store import Store
+    from pipeline.store.models import Alert
 
     with SiteServer() as site:
         site.add_status("/feed.xml", 503)
@@ -159,8 +159,14 @@ async def scenario_source_health(tmp: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def health_result(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return run_scenario(scenario_source_health, tmp_path_factory.mktemp("health"))
+def results(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Both scenarios of this module in one child process."""
+    return run_scenarios([scenario_bad_responses, scenario_source_health], tmp_path_factory.mktemp("bad"))
+
+
+@pytest.fixture
+def health_result(results: Any) -> Any:
+    return results["scenario_source_health"]
 
 
 def test_source_health_tracks_failures_and_recovery(health_result: Any) -> None:

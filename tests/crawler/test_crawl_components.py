@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -199,7 +198,7 @@ def test_failures_are_classified() -> None:
     assert not classify(HttpError(response)).transient
     assert classify(IgnoreRequest("max redirections reached")).kind == "redirect-loop"
     assert classify(IgnoreRequest("Forbidden by robots.txt")).kind == "robots"
-    assert classify(asyncio.TimeoutError()).transient
+    assert classify(TimeoutError()).transient
     assert classify(BadResponseError("encoding", "broken")).reason == "broken"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.crawler.harness import make_config, make_processor, run_scenario
+from tests.crawler.harness import make_config, make_processor, run_scenarios
 from tests.support.siteserver import FeedItem, SiteServer, paragraphs_about
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,7 @@ async def scenario_kinds(tmp: Path) -> dict[str, Any]:
         # A listing two hops deep: section front -> subsection -> articles; deny rule drops videos.
         for n in range(2):
             _article(site, f"/world/story-{n}.html", 20 + n)
-        _article(site, f"/world/video-9.html", 29)
+        _article(site, "/world/video-9.html", 29)
         site.add_listing("/world/americas/", ["/world/story-1.html", "/world/video-9.html"])
         site.add_listing(
             "/world/", ["/world/story-0.html", "/world/americas/", "/world/video-9.html", "/about"]
@@ -80,8 +80,8 @@ async def scenario_kinds(tmp: Path) -> dict[str, Any]:
     }
 
 
-def test_source_kinds_and_auto_detection(tmp_path: Path) -> None:
-    result = run_scenario(scenario_kinds, tmp_path)
+def test_source_kinds_and_auto_detection(results: Any) -> None:
+    result = results["scenario_kinds"]
     first = result["first"]
     assert {name: run["kind"] for name, run in first["sources"].items()} == {
         "atom": "feed",
@@ -159,7 +159,7 @@ async def scenario_revisits(tmp: Path) -> dict[str, Any]:
             "/fresh.html",
             title=fresh.title,
             published=fresh.published,
-            paragraphs=paragraphs_about(TOPIC, seed=40) + ["A correction was appended later."],
+            paragraphs=[*paragraphs_about(TOPIC, seed=40), "A correction was appended later."],
         )
         site.clear_log()
         edited = await crawl(config=config, processor=processor, store=store)
@@ -170,7 +170,7 @@ async def scenario_revisits(tmp: Path) -> dict[str, Any]:
         site.add_article(
             "/old.html",
             title=old.title,
-            paragraphs=paragraphs_about(TOPIC, seed=41) + ["Update."],
+            paragraphs=[*paragraphs_about(TOPIC, seed=41), "Update."],
             published=OLD,
         )
         site.set(
@@ -199,8 +199,8 @@ async def scenario_revisits(tmp: Path) -> dict[str, Any]:
     }
 
 
-def test_revisits_and_changed_entries(tmp_path: Path) -> None:
-    result = run_scenario(scenario_revisits, tmp_path)
+def test_revisits_and_changed_entries(results: Any) -> None:
+    result = results["scenario_revisits"]
     now = datetime.fromisoformat(result["now"])
     next_fresh = datetime.fromisoformat(result["scheduled"]["/fresh.html"])
     # Published 5 minutes ago: the first revisit is 15 minutes after publication; old articles never.
@@ -218,3 +218,9 @@ def test_revisits_and_changed_entries(tmp_path: Path) -> None:
 
     assert [p for p in result["changed_paths"] if p.endswith(".html")] == ["/old.html"]
     assert result["changed"]["pages"] == 1
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Both scenarios of this module in one child process."""
+    return run_scenarios([scenario_kinds, scenario_revisits], tmp_path_factory.mktemp("sources"))

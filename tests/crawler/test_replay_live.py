@@ -141,3 +141,63 @@ def test_live_crawl_replays_to_the_same_articles(tmp_path: Path) -> None:
     assert result["after_again"] == result["replayed_articles"]
     assert "new" not in again["outcomes"] and "version" not in again["outcomes"], again
     assert again["missing"] == []
+
+
+async def scenario_incremental_crawls(tmp: Path) -> dict[str, Any]:
+    """Three live crawls (first, one new article, nothing new) replay in order to the same store."""
+    from crawler.replay import replay
+    from crawler.runner import crawl
+    from pipeline.store import Store
+    from tests.support.siteserver import FeedItem, SiteServer
+
+    published = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    crawl_dirs = [tmp / f"crawl{n}" for n in range(3)]
+    with SiteServer() as site:
+        items = []
+        for n in (1, 2):
+            path = f"/news/haiti-{n}.html"
+            site.add_article(
+                path, title=f"Haiti mission report {n}", paragraphs=_article(n), published=published
+            )
+            items.append(FeedItem(path, f"Haiti mission report {n}", published + timedelta(hours=n)))
+        site.add_feed("/feed.xml", items)
+        config = make_config([{"name": "loopback", "url": site.url("/feed.xml"), "kind": "feed"}])
+        live_store = Store.open(f"sqlite:///{tmp / 'live.db'}")
+        processor = make_processor(live_store, config)
+        await crawl(config=config, processor=processor, store=live_store, archive_dir=crawl_dirs[0])
+        site.add_article("/news/haiti-3.html", title="Haiti mission report 3", paragraphs=_article(3))
+        items.append(FeedItem("/news/haiti-3.html", "Haiti mission report 3", published + timedelta(hours=3)))
+        site.add_feed("/feed.xml", items)
+        await crawl(config=config, processor=processor, store=live_store, archive_dir=crawl_dirs[1])
+        await crawl(config=config, processor=processor, store=live_store, archive_dir=crawl_dirs[2])
+        feed_statuses = [r.status for r in site.log() if r.path == "/feed.xml"]
+        live_articles = await in_thread(_stored, live_store)
+    replay_store = Store.open(f"sqlite:///{tmp / 'replay.db'}")
+    report = await replay(
+        crawl_dirs, config=config, processor=make_processor(replay_store, config), store=replay_store
+    )
+    lone_store = Store.open(f"sqlite:///{tmp / 'lone.db'}")
+    lone = await replay(
+        [crawl_dirs[2]], config=config, processor=make_processor(lone_store, config), store=lone_store
+    )
+    return {
+        "feed_statuses": feed_statuses,
+        "live_articles": live_articles,
+        "replayed_articles": await in_thread(_stored, replay_store),
+        "report": report.as_json(),
+        "lone": lone.as_json(),
+        "lone_articles": await in_thread(_stored, lone_store),
+    }
+
+
+def test_incremental_crawls_replay_in_order(tmp_path: Path) -> None:
+    result = run_scenario(scenario_incremental_crawls, tmp_path)
+    assert result["feed_statuses"] == [200, 200, 304]
+    assert len(result["live_articles"]) == 3
+    report = result["report"]
+    assert len(report["snapshots"]) == 3 and report["missing"] == []
+    assert [s["pages"] for s in report["snapshots"]] == [2, 1, 0]
+    assert result["replayed_articles"] == result["live_articles"]
+    # The last crawl alone holds only a 304 for the feed: nothing to process, and no gap either.
+    assert result["lone"]["missing"] == [] and result["lone_articles"] == []
+    assert [url.rsplit("/", 1)[1] for url in result["lone"]["orphan_304s"]] == ["feed.xml"]

@@ -13,8 +13,13 @@ def day(n: int, hour: int = 12) -> datetime:
 
 
 def e(oid: int, value: object, when: datetime, cluster: int | None = None) -> Entry:
-    return Entry(observation_id=oid, value=value, published=when, cluster=cluster if cluster is not None else oid,
-                 url=f"https://news.example/{oid}")
+    return Entry(
+        observation_id=oid,
+        value=value,
+        published=when,
+        cluster=cluster if cluster is not None else oid,
+        url=f"https://news.example/{oid}",
+    )
 
 
 def replay(entries: list[Entry], policy: Policy | None = None) -> tuple[State, list[str]]:
@@ -71,11 +76,14 @@ def test_threshold_holds_a_single_source_as_reported() -> None:
     assert state.pending_value == 600
     assert kinds == ["initial:None->400", "reported:400->600"]
     # A wire copy of the same story does not confirm it...
-    state, kinds = replay([e(1, 400, day(0)), e(2, 400, day(1)), e(3, 600, day(30)), e(4, 600, day(30), cluster=3)],
-                          policy)
+    state, kinds = replay(
+        [e(1, 400, day(0)), e(2, 400, day(1)), e(3, 600, day(30)), e(4, 600, day(30), cluster=3)], policy
+    )
     assert state.value == 400
     # ...an independent outlet does.
-    state, kinds = replay([e(1, 400, day(0)), e(2, 400, day(1)), e(3, 600, day(30)), e(5, 600, day(31))], policy)
+    state, kinds = replay(
+        [e(1, 400, day(0)), e(2, 400, day(1)), e(3, 600, day(30)), e(5, 600, day(31))], policy
+    )
     assert state.value == 600
     assert state.status == "confirmed"
     assert kinds[-1] == "change:400->600"
@@ -88,7 +96,11 @@ def test_close_contradiction_is_a_conflict_not_a_flap() -> None:
     state, kinds = replay([old, new, contra])
     assert state.value == "2025-10-02"
     assert state.status == "conflict"
-    assert kinds == ["initial:None->2024-10-02", "change:2024-10-02->2025-10-02", "conflict:2025-10-02->2024-10-02"]
+    assert kinds == [
+        "initial:None->2024-10-02",
+        "change:2024-10-02->2025-10-02",
+        "conflict:2025-10-02->2024-10-02",
+    ]
     # Another independent source restating the new value settles it without another change.
     state, kinds2 = replay([old, new, contra, e(4, "2025-10-02", day(31))])
     assert state.value == "2025-10-02"

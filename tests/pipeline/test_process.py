@@ -22,7 +22,9 @@ FILLER = (
 )
 
 
-def doc(url: str, when: str, body: str, *, publisher: str = "The Port Ledger", title: str | None = None) -> Document:
+def doc(
+    url: str, when: str, body: str, *, publisher: str = "The Port Ledger", title: str | None = None
+) -> Document:
     return Document(
         text=body + "\n" + FILLER,
         url=url,
@@ -49,8 +51,11 @@ def alerts(p: Processor) -> list[Alert]:
 
 
 def test_new_article_then_unchanged_then_a_change(processor: Processor) -> None:
-    first = doc("https://portledger.example/haiti/a1", "2024-07-20",
-                "Kenya now has 400 police officers deployed in Haiti, the mission said on Friday.")
+    first = doc(
+        "https://portledger.example/haiti/a1",
+        "2024-07-20",
+        "Kenya now has 400 police officers deployed in Haiti, the mission said on Friday.",
+    )
     out = processor.process_document(first)
     assert out.status == "new"
     assert states(processor)[("kenya_police_deployed", "")] == 400
@@ -59,8 +64,11 @@ def test_new_article_then_unchanged_then_a_change(processor: Processor) -> None:
     again = processor.process_document(first)
     assert again.status == "unchanged"
 
-    later = doc("https://portledger.example/haiti/a2", "2025-02-10",
-                "About 600 Kenyan police officers are now deployed in Haiti, according to the mission.")
+    later = doc(
+        "https://portledger.example/haiti/a2",
+        "2025-02-10",
+        "About 600 Kenyan police officers are now deployed in Haiti, according to the mission.",
+    )
     out = processor.process_document(later)
     assert out.status == "new"
     assert out.events >= 1
@@ -75,33 +83,58 @@ def test_new_article_then_unchanged_then_a_change(processor: Processor) -> None:
 
 
 def test_older_article_processed_late_does_not_alert(processor: Processor) -> None:
-    processor.process_document(doc("https://a.example/1", "2024-07-20",
-                                   "Kenya now has 400 police officers deployed in Haiti."))
-    processor.process_document(doc("https://a.example/3", "2025-03-01",
-                                   "Some 750 Kenyan police officers are currently deployed in Haiti."))
-    processor.process_document(doc("https://a.example/2", "2024-11-01",
-                                   "Kenya now has 600 police officers deployed in Haiti, officials said."))
+    processor.process_document(
+        doc("https://a.example/1", "2024-07-20", "Kenya now has 400 police officers deployed in Haiti.")
+    )
+    processor.process_document(
+        doc(
+            "https://a.example/3",
+            "2025-03-01",
+            "Some 750 Kenyan police officers are currently deployed in Haiti.",
+        )
+    )
+    processor.process_document(
+        doc(
+            "https://a.example/2",
+            "2024-11-01",
+            "Kenya now has 600 police officers deployed in Haiti, officials said.",
+        )
+    )
     assert states(processor)[("kenya_police_deployed", "")] == 750
     assert [a.payload["new_value"] for a in alerts(processor)] == [750]
 
 
 def test_edited_article_is_a_new_version_and_its_change_alerts(processor: Processor) -> None:
     url = "https://portledger.example/haiti/edited"
-    v1 = processor.process_document(doc(url, "2024-08-01", "Kenya now has 400 police officers deployed in Haiti."))
-    v2 = processor.process_document(doc(url, "2024-08-01", "Kenya now has 430 police officers deployed in Haiti."))
+    v1 = processor.process_document(
+        doc(url, "2024-08-01", "Kenya now has 400 police officers deployed in Haiti.")
+    )
+    v2 = processor.process_document(
+        doc(url, "2024-08-01", "Kenya now has 430 police officers deployed in Haiti.")
+    )
     assert (v1.status, v2.status) == ("new", "version")
     with processor.store.session() as s:
-        rows = s.exec(select(Article).where(Article.canonical_url == url).order_by(col(Article.version))).all()
+        rows = s.exec(
+            select(Article).where(Article.canonical_url == url).order_by(col(Article.version))
+        ).all()
         assert [(r.version, r.is_current) for r in rows] == [(1, False), (2, True)]
         changes = s.exec(select(FactChange).where(FactChange.kind == "change")).all()
     assert [(c.old_value, c.new_value) for c in changes] == [(400, 430)]
 
 
 def test_irrelevant_and_rejected_pages_are_not_stored(processor: Processor) -> None:
-    sports = Document(text="The national football team won two nil on Saturday.\n" * 3, url="https://a.example/s",
-                      title="Football")
+    sports = Document(
+        text="The national football team won two nil on Saturday.\n" * 3,
+        url="https://a.example/s",
+        title="Football",
+    )
     assert processor.process_document(sports).status == "irrelevant"
-    pdf = FetchedPage(url="https://a.example/f.pdf", status=200, body=b"%PDF-1.4", headers={"Content-Type": "application/pdf"})
+    pdf = FetchedPage(
+        url="https://a.example/f.pdf",
+        status=200,
+        body=b"%PDF-1.4",
+        headers={"Content-Type": "application/pdf"},
+    )
     assert processor.process_page(pdf).status == "rejected"
     missing = FetchedPage(url="https://a.example/404", status=404, body=b"gone")
     assert processor.process_page(missing).reason == "HTTP status 404"
@@ -110,7 +143,8 @@ def test_irrelevant_and_rejected_pages_are_not_stored(processor: Processor) -> N
 
 
 def test_known_urls_matches_tracking_variants(processor: Processor) -> None:
-    processor.process_document(doc("https://a.example/story", "2024-07-20",
-                                   "Kenya now has 400 police officers deployed in Haiti."))
+    processor.process_document(
+        doc("https://a.example/story", "2024-07-20", "Kenya now has 400 police officers deployed in Haiti.")
+    )
     known = processor.known_urls(["https://a.example/story?utm_source=x", "https://a.example/other"])
     assert known == {"https://a.example/story?utm_source=x"}

@@ -51,7 +51,9 @@ def _assert_schema_matches_models(store: Store) -> None:
 
 def test_sqlite_migrates_to_the_models_schema(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path}/fw.db")
-    assert {"article", "fact_observation", "fact_change", "alert", "alert_delivery"} <= set(store.table_names())
+    assert {"article", "fact_observation", "fact_change", "alert", "alert_delivery"} <= set(
+        store.table_names()
+    )
     _assert_schema_matches_models(store)
     store.close()
     # Opening again is a no-op upgrade, and keeps the data.
