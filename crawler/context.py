@@ -96,10 +96,14 @@ class CrawlReport:
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (`factwatch run --json`)."""
         data = asdict(self)
         data["outcomes"] = dict(self.outcomes)
         data["bad"] = dict(self.bad)
         data["errors"] = [list(pair) for pair in self.errors]
+        for run in data["sources"].values():
+            moment = run.get("last_new_item")
+            run["last_new_item"] = moment.isoformat() if moment is not None else None
         return data
 
 

@@ -16,6 +16,7 @@ class PageItem:
     url: str  # the URL as listed (before redirects): the key of its crawl_url row
     depth: int = 1
     revisit: bool = False
+    hub: bool = False  # a listing page whose links are followed: not an article, not a bad response
     source_lastmod: datetime | None = None  # what the feed/sitemap said; stored to detect later changes
     etag: str | None = None
     last_modified: str | None = None

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Self
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.context import CrawlContext
 from crawler.items import PageItem
-from crawler.state import Fetch
+from crawler.state import HUB_OUTCOME, Fetch
 
 logger = logging.getLogger(__name__)
 
@@ -47,18 +49,33 @@ def _published_of(context: CrawlContext, article_id: int | None) -> datetime | N
 
 
 class ProcessPagePipeline:
-    def __init__(self, crawler: Crawler) -> None:
+    """Setting FACTWATCH_PROCESS_THREADS: worker threads for the Processor (default 2).
+
+    Extraction is CPU work under the GIL, so more threads mostly add switching; two keep one page's
+    database commit overlapping the next page's extraction.
+    """
+
+    def __init__(self, crawler: Crawler, threads: int = 2) -> None:
         self.crawler = crawler
+        self.executor = ThreadPoolExecutor(
+            max_workers=max(threads, 1), thread_name_prefix="factwatch-process"
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
+        pipeline = cls(crawler, crawler.settings.getint("FACTWATCH_PROCESS_THREADS", 2))
+        crawler.signals.connect(pipeline.close, signal=signals.spider_closed)
+        return pipeline
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
         context = _context(self.crawler)
-        item.outcome = await asyncio.to_thread(self._process, context, item)
+        loop = asyncio.get_running_loop()
+        item.outcome = await loop.run_in_executor(self.executor, self._process, context, item)
         return item
 
     @staticmethod
@@ -90,6 +107,9 @@ class RecordOutcomePipeline:
     def _record(context: CrawlContext, item: PageItem) -> None:
         status = str(getattr(item.outcome, "status", "rejected"))
         reason = str(getattr(item.outcome, "reason", ""))
+        if status == "rejected" and item.hub:
+            # A section page followed for its links: expected to hold no article.
+            status = HUB_OUTCOME
         context.record_outcome(item.source, status)
         if status == "rejected":
             context.record_bad(

@@ -80,7 +80,11 @@ def finish(context: CrawlContext) -> None:
     for run in report.sources.values():
         error = run.error
         if error is None and not run.fetched:
-            error = f"no answer from the source (crawl ended: {report.close_reason or 'unknown'})"
+            if report.close_reason != "finished":
+                # Stopped (daemon shutdown) before this source answered: no news about its health.
+                logger.info("source %s not reached before the crawl stopped", run.name)
+                continue
+            error = "no answer from the source"
             run.error = error
         try:
             state.update_health(
@@ -140,6 +144,11 @@ def crawl_blocking(**kwargs: Any) -> CrawlReport:
     reactor: Any = installed  # the interfaces do not describe run(installSignalHandlers=...)
     if reactor.running:
         raise RuntimeError("crawl_blocking called inside a running reactor; await crawl() instead")
+    if getattr(reactor, "_startedBefore", False):
+        raise RuntimeError(
+            "crawl_blocking runs once per process (a Twisted reactor cannot restart); "
+            "run further crawls with `await crawl()` inside one reactor, or in a new process"
+        )
     outcome: dict[str, Any] = {}
 
     async def main() -> None:

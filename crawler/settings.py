@@ -67,7 +67,7 @@ def download_slots(sources: list[SourceConfig], crawl: CrawlSettings) -> dict[st
         )
         delay = source.download_delay if source.download_delay is not None else crawl.download_delay
         slot["delay"] = max(slot.get("delay", 0.0), delay)
-        slot["randomize_delay"] = True
+        slot["jitter"] = 0.5
     return slots
 
 
@@ -93,7 +93,7 @@ def build_settings(
         "CONCURRENT_REQUESTS": crawl.concurrent_requests,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_per_domain,
         "DOWNLOAD_DELAY": crawl.download_delay,
-        "RANDOMIZE_DOWNLOAD_DELAY": True,
+        "DOWNLOAD_DELAY_JITTER": 0.5,
         "DOWNLOAD_SLOTS": slots,
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.5),
@@ -112,6 +112,7 @@ def build_settings(
         # Items are processed per response; each article response yields one item. Scrapy starts this
         # many worker tasks for every callback's output, so the default of 100 costs real time.
         "CONCURRENT_ITEMS": 4,
+        "FACTWATCH_PROCESS_THREADS": 2,
     }
     if not crawl.autothrottle:
         settings.pop("AUTOTHROTTLE_START_DELAY")

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 # Outcomes after which a URL counts as dealt with; anything else (transient errors) is tried again.
 STORED_OUTCOMES = frozenset({"new", "version", "duplicate", "unchanged"})
 TRANSIENT_OUTCOME = "error"
+HUB_OUTCOME = "hub"  # a listing page inside a listing source: fetched again every crawl, conditionally
 
 
 @dataclass(frozen=True, slots=True)

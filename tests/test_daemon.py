@@ -120,7 +120,7 @@ def webhook() -> Iterator[Webhook]:
     hook.server_close()
 
 
-def write_config(path: Path, feed_url: str) -> Path:
+def write_config(path: Path, feed_url: str, *, concurrency: int = 4) -> Path:
     path.write_text(
         f"""topic: {{name: daemon-test, keywords: [Haiti]}}
 facts: {FACTS_FILE}
@@ -131,7 +131,7 @@ sources:
     kind: feed
     schedule: {{every: 2s, jitter: 0s}}
 crawl: {{download_delay: 0, autothrottle: false, archive: false, retries: 0, obey_robots: false,
-        concurrent_per_domain: 4}}
+        concurrent_per_domain: {concurrency}}}
 alerts: {{backoff_seconds: 0}}
 """,
         encoding="utf-8",
@@ -142,9 +142,18 @@ alerts: {{backoff_seconds: 0}}
 class DaemonProcess:
     """`factwatch daemon` in a child process, its stderr kept in a file for failure messages."""
 
-    def __init__(self, tmp: Path, config: Path, db_url: str, *extra: str, name: str = "daemon") -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        config: Path,
+        db_url: str,
+        *extra: str,
+        name: str = "daemon",
+        log_format: str = "text",
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FACTWATCH_")}
         env["FACTWATCH_LOG_LEVEL"] = "INFO"
+        env["FACTWATCH_LOG_FORMAT"] = log_format
         self.log_path = tmp / f"{name}.log"
         self._log = self.log_path.open("w")
         cmd = [
@@ -300,14 +309,20 @@ def test_sigkill_mid_crawl_then_restart_finishes_without_duplicates(
     assert stored_at_kill < len(paths)  # really mid-crawl
 
     started = time.monotonic()
-    second = DaemonProcess(tmp_path, config, db_url, "--notify", webhook.url, name="second")
+    second = DaemonProcess(
+        tmp_path, config, db_url, "--notify", webhook.url, name="second", log_format="json"
+    )
     daemons.append(second)
     wait_for(lambda: "daemon started" in second.log(), "the restart to take over the lease", second, 30)
     assert time.monotonic() - started < 20
-    assert "lease taken over" in second.log()
     wait_for(lambda: scalar(db, "SELECT count(*) FROM article") == len(paths), "every article", second, 60)
     wait_for(lambda: finished_runs(db) >= 1, "a completed run", second, 30)
     assert second.stop(signal.SIGTERM) == 0, second.log()[-3000:]
+
+    # Structured logs: every line a JSON record a collector can parse, secrets redacted by factwatch.logs.
+    records = [json.loads(line) for line in second.log().splitlines() if line.strip()]
+    assert all({"time", "level", "logger", "message"} <= set(record) for record in records)
+    assert any(record["message"].startswith("daemon lease taken over") for record in records)
 
     assert scalar(db, "SELECT count(DISTINCT canonical_url) FROM article") == len(paths)
     assert scalar(db, "SELECT count(*) FROM source_run WHERE status = 'interrupted'") == 1
@@ -315,3 +330,31 @@ def test_sigkill_mid_crawl_then_restart_finishes_without_duplicates(
     assert scalar(db, "SELECT count(*) FROM alert WHERE state != 'delivered'") == 0
     titles = webhook.titles()
     assert len(titles) == len(set(titles)) == scalar(db, "SELECT count(*) FROM alert")
+
+
+def test_sigterm_mid_crawl_stops_it_at_a_safe_point_in_bounded_time(
+    tmp_path: Path, site: NewsSite, daemons: list[DaemonProcess]
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'fw.db'}"
+    paths = []
+    for n in range(1, 25):  # more articles than requests in flight, each answered after 2 s
+        site.publish(n, 300 + 10 * n, delay=2.0)
+        paths.append(f"/news/update-{n}.html")
+    config = write_config(tmp_path / "topic.yaml", site.server.url("/feed.xml"), concurrency=2)
+    daemon = DaemonProcess(tmp_path, config, db_url, "--shutdown-grace", "0.5")
+    daemons.append(daemon)
+    wait_for(lambda: site.server.hits("/feed.xml") > 0, "the crawl to start", daemon, 60)
+    time.sleep(0.5)  # the first article requests are in flight now
+
+    started = time.monotonic()
+    assert daemon.stop(signal.SIGTERM) == 0, daemon.log()[-3000:]
+    assert time.monotonic() - started < 15
+    assert "stopping 1 crawl(s) still running at a safe point" in daemon.log()
+    engine = create_engine(db_url)
+    try:
+        assert scalar(engine, "SELECT status FROM source_run") == "cancelled"
+        stored = scalar(engine, "SELECT count(*) FROM article")
+        assert stored == scalar(engine, "SELECT count(DISTINCT canonical_url) FROM article") < len(paths)
+        assert scalar(engine, "SELECT count(*) FROM daemon_lease") == 0
+    finally:
+        engine.dispose()

@@ -41,7 +41,7 @@ from crawler.spiders.feed import parse_feed
 from crawler.spiders.listing import listing_entries
 from crawler.spiders.sitemap import parse_sitemap
 from crawler.spiders.xmlutil import XmlError, maybe_gunzip
-from crawler.state import UrlState
+from crawler.state import HUB_OUTCOME, UrlState
 from pipeline.types import FetchedPage
 from pipeline.urls import normalize_url
 
@@ -79,6 +79,8 @@ class NewsSpider(Spider):
         names = list(ctx.sources)
         roots = await asyncio.to_thread(ctx.state.lookup, [s.url for s in ctx.sources.values()])
         for source in ctx.sources.values():
+            # Claimed, so a listing page linking back to itself is not fetched again as an article.
+            self._scheduled.add(normalize_url(source.url))
             yield self._root_request(source, roots.get(normalize_url(source.url)))
         due = await asyncio.to_thread(ctx.state.due_revisits, names)
         for state in due:
@@ -157,7 +159,9 @@ class NewsSpider(Spider):
             yield request
 
     def _remember_root(self, source: SourceConfig, response: Response, *, role: str) -> None:
-        self.context.pending_roots[response.request.url if response.request else response.url] = {
+        # Keyed by the URL we asked for (before redirects): that is what the next crawl looks up.
+        asked = (response.meta.get("redirect_urls") or [response.url])[0]
+        self.context.pending_roots[asked] = {
             "source": source.name,
             "role": role,
             "status": response.status,
@@ -273,7 +277,9 @@ class NewsSpider(Spider):
                 remember.append((entry.url, source.name, entry.changed_at, entry.published))
                 ctx.count(skipped_known=1)
                 continue
-            if state is not None and state.settled and not state.changed_since(entry.changed_at):
+            # Hubs (listing pages inside a listing) are asked again each crawl, conditionally, for new links.
+            hub = state is not None and state.last_outcome == HUB_OUTCOME
+            if state is not None and state.settled and not hub and not state.changed_since(entry.changed_at):
                 ctx.count(skipped_known=1)
                 continue
             requests.append(self._article_request(entry, source, depth=depth, state=state))
@@ -317,6 +323,9 @@ class NewsSpider(Spider):
             final_url=final_url,
         )
         depth = int(meta.get(META_DEPTH, 1))
+        follow = (
+            source.kind in ("listing", "auto") and depth < source.depth and isinstance(response, TextResponse)
+        )
         yield PageItem(
             page=page,
             source=source.name,
@@ -326,8 +335,9 @@ class NewsSpider(Spider):
             source_lastmod=entry.changed_at,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
+            hub=follow,
         )
-        if source.kind in ("listing", "auto") and depth < source.depth and isinstance(response, TextResponse):
+        if follow and isinstance(response, TextResponse):
             entries = listing_entries(
                 response, allow=source.allow, deny=source.deny, allowed_domains=source.allowed_domains
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from factwatch.commands.common import add_config_arg, add_db_arg, add_notify_arg, load_app_config, open_store
@@ -60,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from factwatch.daemon.schedule import unique_names
     from factwatch.health import resolve_health_host, resolve_health_port
 
+    # Library warnings (Scrapy deprecations and the like) become log records, so `--log-format json`
+    # yields nothing but JSON lines for a log collector.
+    logging.captureWarnings(True)
     if args.shutdown_grace < 0:
         raise UserError("--shutdown-grace: must be zero or more seconds")
     config = load_app_config(args)

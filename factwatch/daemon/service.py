@@ -78,7 +78,7 @@ class DaemonOptions:
     alerts_every: float = 30.0
     lease_ttl: float = DEFAULT_TTL_SECONDS
     shutdown_grace: float = 20.0  # how long a crawl in flight may take to finish after SIGTERM
-    cancel_grace: float = 10.0  # after cancelling, how long to wait for the crawl to wind down
+    cancel_grace: float = 5.0  # after asking a crawl to stop (then after cancelling it), how long to wait
     stale_loop_seconds: float = 30.0  # health turns 503 when the loop has not ticked for this long
     history_days: int = 90  # source_run rows older than this are pruned daily
     startup_delay: float = 1.0  # an overdue source's first crawl waits this long after start
@@ -266,8 +266,15 @@ class Daemon:
         assert task is not None and self._crawl is not None
         trigger = "startup" if plan.name in self._overdue else "schedule"
         self._overdue.discard(plan.name)
+        try:
+            run_id = await asyncio.to_thread(self._open_run, plan, trigger)
+        except Exception as exc:  # store unreachable: skip this run, the schedule tries again
+            logger.error("crawl %s skipped, cannot record the run: %s", plan.name, exc)
+            return
+        if self.stopping:  # the stop came while the run was being recorded
+            self._close_run(run_id, RUN_CANCELLED, f"not started: {self._stop_reason}", None)
+            return
         self._running[plan.name] = task
-        run_id = await asyncio.to_thread(self._open_run, plan, trigger)
         token = f"{plan.name}#{run_id}"
         self._tokens[plan.name] = token
         status, message, report = RUN_OK, None, None
@@ -345,7 +352,7 @@ class Daemon:
         running = list(self._running.values())
         if running:
             logger.info(
-                "waiting up to %.0fs for %s crawl(s) in flight: %s",
+                "waiting up to %.1fs for %s crawl(s) in flight: %s",
                 self.options.shutdown_grace,
                 len(running),
                 ", ".join(self._running),
@@ -382,15 +389,15 @@ class Daemon:
             crawlstop.forget(token)
 
     async def _stop_crawls_gracefully(self) -> None:
-        if not self._real_crawler:
+        """Ask every running crawl to stop at a safe point, all at once, bounded by cancel_grace."""
+        if not self._real_crawler or not self._tokens:
             return
         from factwatch.daemon import crawlstop
 
-        for token in list(self._tokens.values()):
-            try:
-                await asyncio.wait_for(crawlstop.stop(token), timeout=self.options.cancel_grace)
-            except TimeoutError:
-                logger.warning("crawl %s did not acknowledge the stop in time", token)
+        stops = [asyncio.ensure_future(crawlstop.stop(token)) for token in list(self._tokens.values())]
+        _done, pending = await asyncio.wait(stops, timeout=self.options.cancel_grace)
+        if pending:
+            logger.warning("%s crawl(s) did not acknowledge the stop in time", len(pending))
 
     def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -603,8 +610,15 @@ def run_on_reactor(main: Callable[[], Awaitable[int]]) -> int:
 
 def run_daemon(daemon: Daemon) -> int:
     """Open (lease, processor, health), serve on the reactor until stopped, and always clean up."""
-    daemon.open()
+
+    # Until the loop's own handlers are in place, a SIGTERM during start-up still means "stop cleanly".
+    def early_stop(signum: int, _frame: Any) -> None:
+        daemon.request_stop(f"{signal.Signals(signum).name} received")
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, early_stop)
     try:
+        daemon.open()
         return run_on_reactor(daemon.serve)
     finally:
         daemon.close()

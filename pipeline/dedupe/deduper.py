@@ -12,10 +12,13 @@ Layers run cheapest first and the first that matches decides:
    similarity >= ``threshold`` or containment >= ``containment`` (``near_duplicate``).
 
 Copies are stored like any article (own URL and publisher) and joined to the cluster of what they copy;
-a cluster records its earliest article, so corroboration can count clusters rather than copies.
+a cluster records its earliest article (by publication time), and its ``size`` counts articles, not
+versions, so corroboration can count clusters rather than copies.
 
 The in-memory index is only a cache of ``Article.minhash``: `load` rebuilds it from the store, and each
-match is confirmed against the database before it is trusted.
+match is confirmed against the database before it is trusted. Entries registered inside a transaction
+are visible to later checks in the same transaction; `rollback_pending` takes them out again if it
+rolls back, `commit_pending` keeps them and prunes what left the window.
 """
 
 from __future__ import annotations

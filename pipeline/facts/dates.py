@@ -68,15 +68,11 @@ def _tense(sentence: str, start: int, end: int) -> Direction:
     marker further on ("... until 2025") speaks of another event.
     """
     head = sentence[:start]
-    future = None
-    for future in _FUTURE_RE.finditer(head):
-        pass
-    past = None
-    for past in _PAST_RE.finditer(head):
-        pass
-    if future and (not past or future.start() > past.start()):
+    future = max((m.start() for m in _FUTURE_RE.finditer(head)), default=-1)
+    past = max((m.start() for m in _PAST_RE.finditer(head)), default=-1)
+    if future > past:
         return "future"
-    if past:
+    if past >= 0:
         return "past"
     tail = sentence[end : end + 40].split()[:3]
     for word in tail:

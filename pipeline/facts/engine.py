@@ -25,7 +25,9 @@ from pipeline.types import Observation, as_date
 logger = logging.getLogger(__name__)
 
 _FLAGS = re.IGNORECASE
-_YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_YEAR_IN_TEXT = re.compile(r"(?:19|20)[0-9][0-9]")
+_LONGEST_SENTENCE = 1000
+_SINCE = re.compile(r"\bsince\s+(?:\w+\s+){0,2}$", _FLAGS)
 _NOW = re.compile(r"\b(?:now|currently|so\s+far|to\s+date|today|at\s+present)\b", _FLAGS)
 _DATE_HINTS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "day",
                "tomorrow", "-")  # fmt: skip
@@ -41,6 +43,7 @@ class _Value:
     start: int  # mention start (a hedge like "about" included): the `before` window ends here
     value_start: int
     end: int
+    hedge: str = ""  # "about", "up to" ... in lower case, single-spaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class _Sentence:
     end: int
     text: str
     numbers: list[NumberMention] | None = None
+    holds: dict[int, bool] = field(default_factory=dict)  # id(pattern) -> found in this sentence
     dates: dict[str, list[DateMention]] = field(default_factory=dict)
     names: list[_Value] | None = None
 
@@ -117,6 +121,7 @@ class _CompiledSpec:
             for alias in aliases:
                 self.canonical[alias.lower()] = name
         self.stopwords = frozenset(w.lower() for w in spec.name_stopwords)
+        self.reject_hedges = frozenset(" ".join(h.lower().split()) for h in spec.reject_hedges)
 
 
 @register("rules")
@@ -179,6 +184,8 @@ class RuleExtractor:
     ) -> Iterator[Candidate]:
         spec = compiled.spec
         text = sentence.text
+        if len(text) > _LONGEST_SENTENCE:
+            return  # a run-on page fragment, not a sentence anyone could quote as evidence
         # Values first: most cue sentences hold none, and finding that out is the cheapest test.
         values = self._values(compiled, sentence, published, precision)
         if not values:
@@ -191,10 +198,12 @@ class RuleExtractor:
         for value in values:
             if not self._plausible(spec, value.value, published):
                 continue
-            supported = self._support(compiled, text, value)
+            supported = self._support(compiled, sentence, value)
             if supported is None:
                 continue
             score, entity = supported
+            if _holds(sentence, _NOW):
+                score += 2  # a figure the article marks as current beats one it does not
             if self._trapped(compiled, text, value, published):
                 continue
             observation = Observation(
@@ -216,12 +225,16 @@ class RuleExtractor:
         if kind in (FactKind.COUNT, FactKind.COUNT_PER_ENTITY):
             if sentence.numbers is None:
                 sentence.numbers = find_numbers(text)
-            return [_Value(n.value, n.start, n.value_start, n.end) for n in sentence.numbers]
+            return [
+                _Value(n.value, n.start, n.value_start, n.end, _hedge(text, n.start, n.value_start))
+                for n in sentence.numbers
+            ]
         if kind is FactKind.IDENTIFIER:
             assert compiled.value_re is not None
             return [
                 _Value(int(m.group("value")), m.start("value"), m.start("value"), m.end("value"))
                 for m in compiled.value_re.finditer(text)
+                if m.group("value") and m.group("value").isdigit()
             ]
         if kind is FactKind.DATE:
             if not any(hint in text for hint in _DATE_HINTS):
@@ -273,8 +286,11 @@ class RuleExtractor:
         return True
 
     @staticmethod
-    def _support(compiled: _CompiledSpec, text: str, value: _Value) -> tuple[int, str | None] | None:
+    def _support(
+        compiled: _CompiledSpec, sentence: _Sentence, value: _Value
+    ) -> tuple[int, str | None] | None:
         """The best rule that holds around the value, as (score, entity); None when none does."""
+        text = sentence.text
         if not compiled.rules:
             return 1, None
         best: tuple[int, str | None] | None = None
@@ -282,7 +298,7 @@ class RuleExtractor:
             if best is not None and rule.score <= best[0]:
                 continue
             entity: str | None = None
-            if rule.sentence is not None and not rule.sentence.search(text):
+            if rule.sentence is not None and not _holds(sentence, rule.sentence):
                 continue
             # `after` first: it is anchored at the value, so it fails fast; `before` scans its window.
             if rule.after is not None:
@@ -314,11 +330,19 @@ class RuleExtractor:
             return True
         if compiled.reject_after is not None and compiled.reject_after.search(right):
             return True
+        if value.hedge and value.hedge in compiled.reject_hedges:
+            return True
         if spec.past_years and published is not None:
-            for side in (left, right):
-                years = [int(y) for y in _YEAR_IN_TEXT.findall(side)]
-                if any(y < published.year for y in years) and not _NOW.search(side):
-                    return True
+            # History: an earlier year anywhere in the sentence ("In 2004, the mission had ..."),
+            # unless it only dates a start ("since June 2024") or the sentence says "now".
+            if "19" not in text and "20" not in text:
+                return False
+            for match in _YEAR_IN_TEXT.finditer(text):
+                start, end = match.span()
+                if (start and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
+                    continue
+                if int(match.group()) < published.year and not _SINCE.search(text, 0, start):
+                    return not _NOW.search(text)
         return False
 
 
@@ -336,10 +360,13 @@ class FactEngine:
     ) -> list[Observation]:
         """Facts stated in `text` as current at `published`.
 
-        `precision` is "month" when only the month of publication is known: weekdays and "yesterday"
-        then cannot be placed and are skipped.
+        `precision` is "month" when only the month of publication is known: the reference is then the
+        15th of that month (whatever day `published` carries), and weekdays and "yesterday" cannot be
+        placed and are skipped. "day" and "datetime" mean the day is known.
         """
         reference = as_date(published)
+        if reference is not None and precision == "month":
+            reference = reference.replace(day=15)
         candidates: list[Candidate] = []
         for extractor in self._extractors:
             for candidate in extractor.candidates(text, reference, precision):
@@ -383,6 +410,19 @@ class FactEngine:
             chosen.append((self._order.get(fact, len(self._order)), winner.position, winner.observation))
         chosen.sort(key=lambda item: (item[0], item[1]))
         return [observation for _, _, observation in chosen]
+
+
+def _holds(sentence: _Sentence, pattern: Pattern[str]) -> bool:
+    """Whether `pattern` is found in the sentence, asked once per sentence whatever the value."""
+    key = id(pattern)
+    found = sentence.holds.get(key)
+    if found is None:
+        found = sentence.holds[key] = pattern.search(sentence.text) is not None
+    return found
+
+
+def _hedge(text: str, start: int, value_start: int) -> str:
+    return " ".join(text[start:value_start].lower().split())
 
 
 def _sortable(value: int | str) -> int:

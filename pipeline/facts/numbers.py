@@ -41,6 +41,7 @@ _HEDGE_LONGEST = max(len(h) for h in _HEDGES)
 _HEDGE_LAST_WORDS = frozenset(h[-1] for h in _HEDGES)
 _NUMBER_WORDS = frozenset([*_UNITS, *_SCALES])
 _DIGIT_START = re.compile(r"[0-9]")
+_PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in "-.,;:!?()[]\"'“”‘’"})
 _AFTER_EXCLUDED = re.compile(r"\s*(?:%|per\s?cent\b)")
 _YEAR_RE = re.compile(r"(?:19[5-9]\d|20[0-4]\d)")
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -130,8 +131,7 @@ def find_numbers(sentence: str) -> list[NumberMention]:
             if value is None or (value <= 31 and _is_day_of_month(sentence, start, end)):
                 continue
             found.append(_mention(sentence, value, start, end))
-    lowered = sentence.lower()
-    if not _NUMBER_WORDS.isdisjoint(lowered.replace("-", " ").split()):
+    if not _NUMBER_WORDS.isdisjoint(sentence.lower().translate(_PUNCTUATION_TO_SPACE).split()):
         for match in _WORDS_RE.finditer(sentence):
             value = parse_words(match.group())
             if value is not None:

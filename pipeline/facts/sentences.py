@@ -16,7 +16,7 @@ _ABBREVIATIONS = frozenset([
     "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "approx", "est", "fig",
 ])  # fmt: skip
 _END_MARK = re.compile(r"[.!?]+[\"'”’)\]»]*(?=\s)")
-_REACH = 2000  # a "paragraph" longer than this is a page fragment; read only this far around a cue
+_REACH = 2000  # a "paragraph" longer than this is a page fragment, read in blocks of this size
 
 
 def _ends_sentence(text: str, mark_start: int, mark_end: int) -> bool:
@@ -68,14 +68,16 @@ class SentenceIndex:
     def at(self, pos: int) -> tuple[int, int]:
         """(start, end) of the sentence holding `pos`; white space around it excluded."""
         text = self.text
-        start = text.rfind("\n", max(0, pos - _REACH), pos) + 1
-        if start == 0 and pos > _REACH:
-            start = pos - _REACH
-        end = text.find("\n", pos, pos + _REACH)
+        start = text.rfind("\n", 0, pos) + 1
+        end = text.find("\n", pos)
         if end < 0:
-            end = min(len(text), pos + _REACH)
+            end = len(text)
+        if end - start > _REACH:
+            # A run-on "paragraph" (no line breaks): read it in fixed blocks so each is split once.
+            start += (pos - start) // _REACH * _REACH
+            end = min(end, start + _REACH)
         cached = self._paragraphs.get(start)
-        if cached is None or cached[1][-1][1] < min(pos, end):
+        if cached is None:
             spans = _split_span(text, start, end) or [(start, end)]
             cached = ([s for s, _ in spans], spans)
             self._paragraphs[start] = cached

@@ -81,6 +81,10 @@ class FactSpec(BaseModel):
     )
     reject_after: list[str] = Field(default_factory=list, description="the same, just after the value")
     reject_window: int = Field(default=40, ge=1, le=400)
+    reject_hedges: list[str] = Field(
+        default_factory=list,
+        description='hedges that disqualify a number for this fact, e.g. "up to" (a ceiling)',
+    )
     past_years: bool = Field(
         default=False,
         description="drop a value whose reject window names a year before the publication year (history)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,9 +31,9 @@ AGES = [parse_duration(x) for x in ("15m", "1h", "3h", "1d")]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
-    yield opened  # type: ignore[misc]
+    yield opened
     opened.close()
 
 
@@ -213,9 +214,7 @@ def test_settings_declare_politeness_and_chains(tmp_path: Path) -> None:
     assert settings["TELNETCONSOLE_ENABLED"] is False and settings["REMOTE_CONTROL_ENABLED"] is False
     assert settings["EXTENSIONS"]["scrapy.extensions.remote_control.RemoteControl"] is None
     assert settings["TWISTED_REACTOR"].endswith("AsyncioSelectorReactor")
-    assert settings["DOWNLOAD_SLOTS"] == {
-        "fast.test": {"concurrency": 20, "delay": 0.0, "randomize_delay": True}
-    }
+    assert settings["DOWNLOAD_SLOTS"] == {"fast.test": {"concurrency": 20, "delay": 0.0, "jitter": 0.5}}
     assert settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 3 and settings["DOWNLOAD_DELAY"] == 2.0
     assert settings["FACTWATCH_ARCHIVE_DIR"] == str(tmp_path)
     assert settings["DOWNLOAD_HANDLERS"] == {"http": "x"}

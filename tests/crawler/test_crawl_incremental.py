@@ -102,3 +102,53 @@ def test_incremental_crawl(tmp_path: Path) -> None:
     assert fetched == ["/news/6.html", "/news/7.html"]
     assert third["pages"] == 2
     assert third["skipped_known"] >= 6
+
+
+BLOCKING = """
+import json, sys
+from pathlib import Path
+from tests.crawler.harness import make_config, make_processor
+from tests.support.siteserver import FeedItem, SiteServer, paragraphs_about
+from crawler.runner import crawl_blocking
+from pipeline.store import Store
+
+with SiteServer() as site:
+    site.add_article("/a.html", title="Mission", paragraphs=paragraphs_about("the mission in Haiti", seed=9))
+    site.add_feed("/feed.xml", [FeedItem("/a.html", "Mission")])
+    config = make_config([{"name": "wire", "url": site.url("/feed.xml")}])
+    store = Store.open("sqlite:///" + sys.argv[1])
+    processor = make_processor(store, config)
+    report = crawl_blocking(config=config, processor=processor, store=store)
+    try:
+        crawl_blocking(config=config, processor=processor, store=store)
+        again = "ran twice"
+    except RuntimeError as exc:
+        again = str(exc)
+    store.close()
+print(json.dumps({"report": report.as_dict(), "summary": report.summary(), "again": again}))
+"""
+
+
+def test_crawl_blocking_runs_once_per_process(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.crawler.harness import REPO
+
+    # This test is about the reactor's lifetime, not processing: the quick fake Processor will do.
+    env = {**os.environ, "FACTWATCH_TEST_FAKE_PROCESSOR": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCKING, str(tmp_path / "blocking.db")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["report"]["pages"] == 1 and result["report"]["sources"]["wire"]["kind"] == "feed"
+    assert "1 pages processed" in result["summary"]
+    assert "once per process" in result["again"]

@@ -45,7 +45,30 @@ async def scenario_kinds(tmp: Path) -> dict[str, Any]:
         site.add_listing(
             "/world/", ["/world/story-0.html", "/world/americas/", "/world/video-9.html", "/about"]
         )
+        # A feed that moved (301) and whose source filters by topic keywords and domain.
+        _article(site, "/g/50.html", 50)
+        site.add_article(
+            "/g/51.html", title="Football results", paragraphs=paragraphs_about("sport", seed=51)
+        )
+        base = site.base_url
+        site.set(
+            "/picky.xml",
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>p</title>"
+            f"<item><title>Mission report 50</title><link>{base}/g/50.html</link></item>"
+            f"<item><title>Football results</title><link>{base}/g/51.html</link></item>"
+            "<item><title>Mission abroad</title><link>http://elsewhere.test/x.html</link></item>"
+            "</channel></rss>",
+            content_type="application/rss+xml",
+        )
+        site.add_redirect("/moved-feed", "/picky.xml")
         sources = [
+            {
+                "name": "picky",
+                "url": site.url("/moved-feed"),
+                "kind": "feed",
+                "keywords": ["mission"],
+                "allowed_domains": ["127.0.0.1"],
+            },
             {"name": "atom", "url": site.url("/rss")},
             {"name": "index", "url": site.url("/sitemap.xml")},
             {
@@ -84,12 +107,14 @@ def test_source_kinds_and_auto_detection(results: Any) -> None:
     result = results["scenario_kinds"]
     first = result["first"]
     assert {name: run["kind"] for name, run in first["sources"].items()} == {
+        "picky": "feed",
         "atom": "feed",
         "index": "sitemap",
         "front": "listing",
     }
     fetched = {p for p in result["first_paths"] if p.endswith(".html")}
     assert fetched == {
+        "/g/50.html",
         "/f/0.html",
         "/f/1.html",
         "/s/0.html",
@@ -100,6 +125,8 @@ def test_source_kinds_and_auto_detection(results: Any) -> None:
     }
     assert "/world/americas/" in result["first_paths"]  # followed at depth 1, its links at depth 2
     assert "/about" not in result["first_paths"]
+    # Off-topic title and off-domain link skipped before any request.
+    assert first["skipped_filtered"] == 2 and first["errors"] == []
     # news:publication_date from the sitemap is kept for each article.
     assert result["published"] == {
         "/s/0.html": "2025-02-10 06:00:00+00:00",
@@ -111,6 +138,8 @@ def test_source_kinds_and_auto_detection(results: Any) -> None:
     assert second["article_downloads"] == 0 and second["pages"] == 0
     assert dict(result["second_log"]) == {
         "/robots.txt": 200,
+        "/moved-feed": 301,  # validators kept under the configured URL survive the redirect
+        "/picky.xml": 304,
         "/rss": 304,
         "/sitemap.xml": 304,
         "/world/": 304,

@@ -223,9 +223,11 @@ def test_band_index_finds_removes_and_compacts() -> None:
     near = sketches[2999].copy()
     near[60:] = 0  # shares the first 20 bands only
     assert index.query(near) == {slots[2999]}
+    before = index.memory_bytes()
     for slot in slots[:2000]:
-        index.remove(slot)  # forces a compaction
+        index.remove(slot)
     assert len(index) == 1000
+    assert index.memory_bytes() < 0.7 * before, "removed entries are compacted away, not only hidden"
     assert index.query(sketches[10]) == set()
     assert index.query(sketches[2500]) == {slots[2500]}
 
@@ -479,3 +481,29 @@ def test_text_without_words_is_never_a_copy(store: Store) -> None:
     ]
     assert [ingest(store, deduper, item).kind for item in blank] == ["new", "new"]
     assert len(deduper) == 0
+
+
+def test_sketches_made_with_other_settings_are_skipped_not_fatal(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    agency = wire_copy(CASES["wire"]["copies"][1])
+    ingest(store, make_deduper(num_perm=128), agency)
+    smaller = make_deduper(num_perm=64)
+    with store.session() as session:
+        assert smaller.load(session) == 0
+    assert "1 stored sketches were not loaded" in caplog.text
+    mirror = wire_copy(CASES["wire"]["copies"][4])
+    assert ingest(store, smaller, mirror).kind == "same_text", "the text hash still finds the copy"
+
+
+def test_unchanged_pages_cannot_be_registered(store: Store) -> None:
+    deduper = make_deduper()
+    agency = wire_copy(CASES["wire"]["copies"][1])
+    ingest(store, deduper, agency)
+    verdict = ingest(store, deduper, agency)
+    assert verdict.kind == "unchanged"
+    with store.session() as session:
+        article = session.get(Article, verdict.match_article_id)
+        assert article is not None
+        with pytest.raises(ValueError, match="unchanged"):
+            deduper.register(session, article, verdict, deduper.fingerprint(agency.text))

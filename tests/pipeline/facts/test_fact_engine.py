@@ -191,3 +191,24 @@ def test_no_publication_date_still_extracts_what_needs_none() -> None:
     text = "Resolution 2751 extends the mission's mandate until October 2, 2025. It expires in October."
     found = {o.fact: o.value for o in engine.extract(text, None)}
     assert found == {"un_resolution": 2751, "mandate_end": "2025-10-02"}
+
+
+def test_run_on_fragments_are_not_evidence() -> None:
+    """Text without sentence ends (a failed cleaning) yields nothing rather than a page-long "quote"."""
+    engine = FactEngine(load_fact_specs(FACTS_FILE))
+    junk = "Kenya 1,000 police commander mandate vote October 2 resolution 2751 displaced " * 300
+    assert engine.extract(junk, date(2025, 1, 1)) == []
+    text = junk + "\nResolution 2751 renewed the mission's mandate until October 2, 2025.\n" + junk
+    found = {o.fact: o.value for o in engine.extract(text, date(2024, 10, 1))}
+    assert found == {"un_resolution": 2751, "mandate_end": "2025-10-02"}
+
+
+def test_month_precision_reads_mid_month_whatever_day_is_given() -> None:
+    engine = FactEngine(load_fact_specs(FACTS_FILE))
+    text = "The Security Council is scheduled to vote on the mission's renewal on September 30."
+    for day in (1, 15, 30):
+        found = engine.extract(text, date(2024, 9, day), precision="month")
+        assert [(o.fact, o.value) for o in found] == [("mandate_vote", "2024-09-30")]
+    weekday = "The Security Council voted on Monday to renew the mission's mandate."
+    assert engine.extract(weekday, date(2024, 10, 1), precision="month") == []
+    assert [o.value for o in engine.extract(weekday, date(2024, 10, 2))] == ["2024-09-30"]

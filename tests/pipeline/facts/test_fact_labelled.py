@@ -1,7 +1,8 @@
 """Extraction quality on labelled articles: the shared seeds (when present) and the project's own set.
 
-Floors are the figures measured when the rules were written (both sets scored 1.00/1.00); they sit a
-little lower so a deliberate trade-off can still land, but a real regression fails.
+Measured when the rules were written: seeds precision 1.00 recall 1.00; own set (71 articles)
+precision 1.00 recall 0.97. The floors sit a little lower so a deliberate trade-off can still land,
+but a real regression fails.
 """
 
 from __future__ import annotations
