@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from alerts.config import AlertSettings, RouteConfig
 from crawler.config import CrawlSettings, SourceConfig
@@ -54,3 +56,13 @@ class AppConfig(BaseModel):
     dedup: DedupSettings = Field(default_factory=DedupSettings)
     routes: list[RouteConfig] = Field(default_factory=list)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @field_validator("facts", "sources", "routes")
+    @classmethod
+    def _names_are_unique(cls, items: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for item in items:
+            if item.name in seen:
+                raise ValueError(f"the name {item.name!r} is used twice; names must be unique")
+            seen.add(item.name)
+        return items

@@ -216,7 +216,7 @@ class Processor:
             session.add(article)
             session.flush()
             self.deduper.register(session, article, verdict, fingerprint)
-            observations = self.engine.extract(doc.text, published)
+            observations = self.engine.extract(doc.text, published, precision=doc.published_precision)
             events = self._record_facts(session, article, observations, retired, published or fetched)
             session.commit()
         self.deduper.commit_pending()

@@ -92,3 +92,13 @@ def test_facts_file_errors_point_into_that_file(tmp_path: Path) -> None:
     missing = write(tmp_path, "topic:\n  name: demo\nfacts: gone.yaml\n", name="t2.yaml")
     with pytest.raises(ConfigError, match=r"t2.yaml:3: facts: file gone.yaml not found"):
         load_config(missing)
+
+
+def test_duplicate_source_names_are_rejected(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "topic:\n  name: demo\nsources:\n  - {name: a, url: 'http://a.example/f'}\n"
+        "  - {name: a, url: 'http://b.example/f'}\n",
+    )
+    with pytest.raises(ConfigError, match=r"topic.yaml:3: sources: .*'a' is used twice"):
+        load_config(path)

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             if published_arg and len(args.published) > 7
             else ("month" if published_arg else (doc.published_precision if doc else "day"))
         )
-        facts = engine.extract(text, published) if text else []
+        facts = engine.extract(text, published, precision=precision) if text else []
         print_json(
             {
                 "file": name,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -35,9 +35,11 @@ def doc(
 
 
 @pytest.fixture
-def processor(tmp_path: Path) -> Processor:
-    store = Store.open(f"sqlite:///{tmp_path}/fw.db")
-    return Processor(store, load_config(None))
+def processor(db_url: str) -> Iterator[Processor]:
+    """A processor over a fresh store: SQLite, and PostgreSQL when a server answers (tests/conftest.py)."""
+    store = Store.open(db_url)
+    yield Processor(store, load_config(None))
+    store.close()
 
 
 def states(p: Processor) -> dict[tuple[str, str], object]:
