@@ -1,0 +1,1 @@
+"""The spider (`news.NewsSpider`) and the pure readers it uses: feed, sitemap, listing, detect."""

@@ -154,8 +154,7 @@ class NewsSpider(Spider):
                 response.status,
             )
             return
-        self._remember_root(source, response, role=kind)
-        async for request in self._parse_kind(response, source, kind):
+        async for request in self._parse_kind(response, source, kind, role=kind):
             yield request
 
     def _remember_root(self, source: SourceConfig, response: Response, *, role: str) -> None:
@@ -169,7 +168,11 @@ class NewsSpider(Spider):
             "last_modified": _header(response, b"Last-Modified"),
         }
 
-    async def _parse_kind(self, response: Response, source: SourceConfig, kind: str) -> AsyncIterator[Any]:
+    async def _parse_kind(
+        self, response: Response, source: SourceConfig, kind: str, *, role: str
+    ) -> AsyncIterator[Any]:
+        """Entries of a root or child sitemap; validators are kept only once it parsed, so a broken
+        feed is not later excused by a 304."""
         ctx = self.context
         try:
             if kind == "feed":
@@ -178,6 +181,7 @@ class NewsSpider(Spider):
                 body = maybe_gunzip(response.body, ctx.config.crawl.max_body_bytes)
                 sitemap = parse_sitemap(body, response.url)
                 if sitemap.kind == "index":
+                    self._remember_root(source, response, role=role)
                     for request in await self._child_sitemaps(sitemap.entries, source):
                         yield request
                     return
@@ -199,6 +203,7 @@ class NewsSpider(Spider):
                 source, response.url, "no-entries", f"{kind} lists no articles", response.status
             )
             return
+        self._remember_root(source, response, role=role)
         for request in await self._article_requests(entries, source, depth=1):
             yield request
 
@@ -238,8 +243,7 @@ class NewsSpider(Spider):
         if response.status == 304:
             ctx.count(not_modified=1)
             return
-        self._remember_root(source, response, role="sitemap")
-        async for request in self._parse_kind(response, source, "sitemap"):
+        async for request in self._parse_kind(response, source, "sitemap", role="sitemap"):
             yield request
 
     # -- articles --------------------------------------------------------------------------------------

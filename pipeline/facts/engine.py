@@ -53,6 +53,7 @@ class _Rule:
     sentence: Pattern[str] | None
     window: int
     score: int
+    total: bool
 
 
 @dataclass(slots=True)
@@ -109,6 +110,7 @@ class _CompiledSpec:
                 sentence=_compile(rule.sentence, entity),
                 window=rule.window,
                 score=rule.score,
+                total=rule.total,
             )
             for rule in spec.rules
         ]
@@ -201,10 +203,10 @@ class RuleExtractor:
             supported = self._support(compiled, sentence, value)
             if supported is None:
                 continue
-            score, entity = supported
+            score, entity, left_edge = supported
             if _holds(sentence, _NOW):
                 score += 2  # a figure the article marks as current beats one it does not
-            if self._trapped(compiled, text, value, published):
+            if self._trapped(compiled, text, value, published, left_edge):
                 continue
             observation = Observation(
                 fact=spec.name,
@@ -288,16 +290,20 @@ class RuleExtractor:
     @staticmethod
     def _support(
         compiled: _CompiledSpec, sentence: _Sentence, value: _Value
-    ) -> tuple[int, str | None] | None:
-        """The best rule that holds around the value, as (score, entity); None when none does."""
+    ) -> tuple[int, str | None, int] | None:
+        """The best rule that holds around the value, as (score, entity, left edge); None when none does.
+
+        The left edge is where the trap window may start: 0, or where a `total` rule's match begins.
+        """
         text = sentence.text
         if not compiled.rules:
-            return 1, None
-        best: tuple[int, str | None] | None = None
+            return 1, None, 0
+        best: tuple[int, str | None, int] | None = None
         for rule in compiled.rules:
             if best is not None and rule.score <= best[0]:
                 continue
             entity: str | None = None
+            left_edge = 0
             if rule.sentence is not None and not _holds(sentence, rule.sentence):
                 continue
             # `after` first: it is anchored at the value, so it fails fast; `before` scans its window.
@@ -311,20 +317,24 @@ class RuleExtractor:
                 if match is None:
                     continue
                 entity = match.groupdict().get("entity") or entity
+                if rule.total:
+                    left_edge = match.start()
             if compiled.canonical:
                 if entity is None:
                     continue
                 entity = compiled.canonical.get(entity.lower())
                 if entity is None:
                     continue
-            best = (rule.score, entity)
+            best = (rule.score, entity, left_edge)
         return best
 
     @staticmethod
-    def _trapped(compiled: _CompiledSpec, text: str, value: _Value, published: date | None) -> bool:
+    def _trapped(
+        compiled: _CompiledSpec, text: str, value: _Value, published: date | None, left_edge: int = 0
+    ) -> bool:
         spec = compiled.spec
         window = spec.reject_window
-        left = text[max(0, value.start - window) : value.start]
+        left = text[max(left_edge, value.start - window) : value.start]
         right = text[value.end : value.end + window]
         if compiled.reject_before is not None and compiled.reject_before.search(left):
             return True

@@ -47,6 +47,11 @@ class ValueRule(BaseModel):
     sentence: str | None = Field(default=None, description="must also be found somewhere in the sentence")
     window: int = Field(default=80, ge=1, le=400)
     score: int = Field(default=1, ge=1, description="a stronger statement wins when an article has several")
+    total: bool = Field(
+        default=False,
+        description="the `before` match states a running total (\"bringing the total to\"): words in front of "
+        "it describe the batch that led there, so reject_before only reads from where the match starts",
+    )
 
     @field_validator("before", "after", "sentence")
     @classmethod

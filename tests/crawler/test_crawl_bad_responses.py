@@ -158,10 +158,38 @@ async def scenario_source_health(tmp: Path) -> dict[str, Any]:
     }
 
 
+async def scenario_broken_feed(tmp: Path) -> dict[str, Any]:
+    from crawler.runner import crawl
+    from crawler.state import CrawlState
+    from pipeline.store import Store
+
+    with SiteServer() as site:
+        site.set("/feed.xml", "<html><body>We moved our feed, sorry</body></html>", content_type="text/xml")
+        config = make_config([{"name": "broken", "url": site.url("/feed.xml"), "kind": "feed"}])
+        store = Store.open(f"sqlite:///{tmp / 'crawl.db'}")
+        processor = make_processor(store, config)
+        reports = [(await crawl(config=config, processor=processor, store=store)).as_dict() for _ in range(2)]
+        conditional = [r.header("If-None-Match") for r in site.log() if r.path == "/feed.xml"]
+        health = CrawlState(store).health("broken")
+        store.close()
+    return {"reports": reports, "conditional": conditional, "health": health.model_dump() if health else None}
+
+
+def test_unreadable_feed_fails_every_time(results: Any) -> None:
+    result = results["scenario_broken_feed"]
+    first, second = result["reports"]
+    assert first["bad"] == {"unparseable": 1} and second["bad"] == {"unparseable": 1}
+    assert "cannot read feed" in first["sources"]["broken"]["error"]
+    # Its validators were not kept, so a 304 cannot hide that it is still broken.
+    assert result["conditional"] == [None, None]
+    assert result["health"]["consecutive_failures"] == 2
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Both scenarios of this module in one child process."""
-    return run_scenarios([scenario_bad_responses, scenario_source_health], tmp_path_factory.mktemp("bad"))
+    """All scenarios of this module in one child process."""
+    scenarios = [scenario_bad_responses, scenario_source_health, scenario_broken_feed]
+    return run_scenarios(scenarios, tmp_path_factory.mktemp("bad"))
 
 
 @pytest.fixture

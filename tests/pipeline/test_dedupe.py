@@ -302,14 +302,8 @@ def test_edited_article_is_a_new_version_in_the_same_cluster(store: Store) -> No
     edited_text = original.text
     for old, new in case["edit"]["replace"].items():
         edited_text = edited_text.replace(old, new)
+    edited_text = f"{edited_text}\n{case['edit']['append']}"
     edited = Item(original.url, original.publisher, original.title, original.published, edited_text)
-    edited = Item(
-        edited.url,
-        edited.publisher,
-        edited.title,
-        edited.published,
-        f"{edited_text}\n{case['edit']['append']}",
-    )
 
     verdict = ingest(store, deduper, edited, fetched_at=original.published + timedelta(hours=5))
     assert verdict.kind == "new_version"
@@ -507,3 +501,18 @@ def test_unchanged_pages_cannot_be_registered(store: Store) -> None:
         assert article is not None
         with pytest.raises(ValueError, match="unchanged"):
             deduper.register(session, article, verdict, deduper.fingerprint(agency.text))
+
+
+def test_edit_of_a_copy_is_still_a_copy_of_the_same_story(store: Store) -> None:
+    deduper = make_deduper()
+    agency, observer = (wire_copy(CASES["wire"]["copies"][i]) for i in (1, 2))
+    ingest(store, deduper, agency)
+    ingest(store, deduper, observer)
+    corrected = Item(
+        observer.url, observer.publisher, observer.title, observer.published, f"{observer.text}\nEdited."
+    )
+    assert ingest(store, deduper, corrected).kind == "new_version"
+    first, copy, copy_v2 = articles(store)
+    assert copy_v2.duplicate_of == copy.duplicate_of == first.id
+    assert copy_v2.cluster_id == first.cluster_id
+    assert cluster(store, first.cluster_id).size == 2
