@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.facts import FactEngine, load_fact_specs  # noqa: E402
-from pipeline.facts.evaluation import LabelledArticle, Tally, load_labelled, score  # noqa: E402
+from pipeline.facts.evaluation import Tally, load_labelled, score  # noqa: E402
 
 SEEDS_GOLD = ROOT / ".." / "shared" / "seeds" / "gold.jsonl"
 OWN_GOLD = ROOT / "tests" / "fixtures" / "labelled" / "labels.jsonl"
@@ -195,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     engine = FactEngine(specs)
     names = [s.name for s in specs]
     combined = Tally()
-    everything: list[LabelledArticle] = []
     for gold in golds:
         if not gold.exists():
             print(f"{gold}: no such label file", file=sys.stderr)
@@ -204,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
         tally = score(engine, articles)
         report(f"{gold.resolve()} ({len(articles)} articles)", tally, names, args.verbose)
         combined.add(tally)
-        everything.extend(articles)
     speed(engine, fixture_pages(), args.seconds)
     if (args.corpus / "manifest.jsonl").exists():
         speed_real(engine, real_pages(args.corpus), args.seconds)
