@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 _FLAGS = re.IGNORECASE
 _YEAR_IN_TEXT = re.compile(r"(?:19|20)[0-9][0-9]")
 _LONGEST_SENTENCE = 1000
+_CLOSERS = "\"'”’)]»"
 _SINCE = re.compile(r"\bsince\s+(?:\w+\s+){0,2}$", _FLAGS)
 _NOW = re.compile(r"\b(?:now|currently|so\s+far|to\s+date|today|at\s+present)\b", _FLAGS)
 _DATE_HINTS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "day",
@@ -103,17 +104,15 @@ class _CompiledSpec:
         self.require = [re.compile(p, _FLAGS) for p in spec.require]
         self.reject = _any(spec.reject)
         entity = _entity_pattern(spec) if spec.entities else ""
-        self.rules = [
-            _Rule(
-                before=_compile(rule.before, entity),
-                after=_compile(rule.after, entity),
-                sentence=_compile(rule.sentence, entity),
-                window=rule.window,
-                score=rule.score,
-                total=rule.total,
-            )
-            for rule in spec.rules
-        ]
+        self.rules = self._rules(spec, entity)
+        self.entity_re = re.compile(entity, _FLAGS) if entity else None
+        # "The island now has 40": the same rules, with an anaphor standing where the entity would.
+        self.anaphora_re = _any(spec.anaphora)
+        anaphor = "|".join(f"(?:{a})" for a in spec.anaphora)
+        self.anaphor_rules = (
+            self._rules(spec, rf"(?P<entity>(?<![\w-])(?:{anaphor})(?![\w-]))") if spec.anaphora else []
+        )
+        self.questions = _any(spec.questions)
         self.reject_before = _any(spec.reject_before)
         self.reject_after = _any(spec.reject_after)
         self.value_re = re.compile(spec.value_pattern, _FLAGS) if spec.value_pattern else None
@@ -125,6 +124,20 @@ class _CompiledSpec:
         self.stopwords = frozenset(w.lower() for w in spec.name_stopwords)
         self.reject_hedges = frozenset(" ".join(h.lower().split()) for h in spec.reject_hedges)
 
+    @staticmethod
+    def _rules(spec: FactSpec, entity: str) -> list[_Rule]:
+        return [
+            _Rule(
+                before=_compile(rule.before, entity),
+                after=_compile(rule.after, entity),
+                sentence=_compile(rule.sentence, entity),
+                window=rule.window,
+                score=rule.score,
+                total=rule.total,
+            )
+            for rule in spec.rules
+        ]
+
 
 @register("rules")
 class RuleExtractor:
@@ -134,6 +147,7 @@ class RuleExtractor:
 
     def __init__(self, specs: Sequence[FactSpec]) -> None:
         self._specs = [_CompiledSpec(spec) for spec in specs]
+        self._asking = [compiled for compiled in self._specs if compiled.questions is not None]
 
     def candidates(self, text: str, published: date | None, precision: str) -> list[Candidate]:
         found: list[Candidate] = []
@@ -142,8 +156,55 @@ class RuleExtractor:
         hits: dict[tuple[str, str], list[int]] = {}
         for compiled in self._specs:
             for sentence in self._sentences(text, compiled, hits, index, sentences):
-                found.extend(self._from_sentence(compiled, sentence, published, precision))
+                found.extend(self._from_sentence(compiled, sentence, published, precision, index))
+        if self._asking and "?" in text:
+            found.extend(self._answers(text, index, sentences, published, precision))
         return found
+
+    def _answers(
+        self,
+        text: str,
+        index: SentenceIndex,
+        cache: dict[int, _Sentence],
+        published: date | None,
+        precision: str,
+    ) -> Iterator[Candidate]:
+        """Question and answer: the question carries the cue words, the answer leads with the value."""
+        pos = text.find("?")
+        while pos >= 0:
+            start, end = index.at(pos)
+            after = index.following(end) if text[end - 1] in "?" + _CLOSERS else None
+            pos = text.find("?", max(end, pos + 1))
+            if after is None or "?" in text[after[0] : after[1]]:
+                continue
+            question = text[start:end]
+            answer = cache.get(after[0])
+            if answer is None:
+                answer = cache[after[0]] = _Sentence(after[0], after[1], text[after[0] : after[1]])
+            if len(answer.text) > _LONGEST_SENTENCE:
+                continue
+            for compiled in self._asking:
+                assert compiled.questions is not None
+                if not compiled.questions.search(question):
+                    continue
+                window = compiled.spec.answer_window
+                for value in self._values(compiled, answer, published, precision):
+                    if value.start > window:
+                        break
+                    if not self._plausible(compiled.spec, value.value, published):
+                        continue
+                    if self._trapped(compiled, answer.text, value, published):
+                        break
+                    observation = Observation(
+                        fact=compiled.spec.name,
+                        value=value.value,
+                        evidence=text[start : answer.end],
+                        start=start,
+                        end=answer.end,
+                        extractor=self.name,
+                    )
+                    yield Candidate(observation, score=2, position=answer.start + value.value_start)
+                    break
 
     @staticmethod
     def _sentences(
@@ -182,7 +243,12 @@ class RuleExtractor:
             yield sentence
 
     def _from_sentence(
-        self, compiled: _CompiledSpec, sentence: _Sentence, published: date | None, precision: str
+        self,
+        compiled: _CompiledSpec,
+        sentence: _Sentence,
+        published: date | None,
+        precision: str,
+        index: SentenceIndex,
     ) -> Iterator[Candidate]:
         spec = compiled.spec
         text = sentence.text
@@ -197,10 +263,18 @@ class RuleExtractor:
         for pattern in compiled.require:
             if not pattern.search(text):
                 return
+        rules = compiled.rules
+        carried: str | None = None
+        if compiled.anaphora_re is not None and compiled.entity_re is not None:
+            if not compiled.entity_re.search(text) and compiled.anaphora_re.search(text):
+                carried = self._carried_entity(compiled, index, sentence.start)
+                if carried is None:
+                    return
+                rules = compiled.anaphor_rules
         for value in values:
             if not self._plausible(spec, value.value, published):
                 continue
-            supported = self._support(compiled, sentence, value)
+            supported = self._support(compiled, sentence, value, rules, carried)
             if supported is None:
                 continue
             score, entity, left_edge = supported
@@ -288,18 +362,37 @@ class RuleExtractor:
         return True
 
     @staticmethod
+    def _carried_entity(compiled: _CompiledSpec, index: SentenceIndex, pos: int) -> str | None:
+        """The one entity the nearest earlier sentence of the paragraph names; None if none or several."""
+        assert compiled.entity_re is not None
+        text = index.text
+        for start, end in index.earlier(pos):
+            named = {
+                compiled.canonical.get(m.group().lower())
+                for m in compiled.entity_re.finditer(text, start, end)
+            }
+            named.discard(None)
+            if named:
+                return named.pop() if len(named) == 1 else None
+        return None
+
+    @staticmethod
     def _support(
-        compiled: _CompiledSpec, sentence: _Sentence, value: _Value
+        compiled: _CompiledSpec,
+        sentence: _Sentence,
+        value: _Value,
+        rules: list[_Rule],
+        carried: str | None = None,
     ) -> tuple[int, str | None, int] | None:
         """The best rule that holds around the value, as (score, entity, left edge); None when none does.
 
         The left edge is where the trap window may start: 0, or where a `total` rule's match begins.
         """
         text = sentence.text
-        if not compiled.rules:
+        if not rules:
             return 1, None, 0
         best: tuple[int, str | None, int] | None = None
-        for rule in compiled.rules:
+        for rule in rules:
             if best is not None and rule.score <= best[0]:
                 continue
             entity: str | None = None
@@ -322,7 +415,7 @@ class RuleExtractor:
             if compiled.canonical:
                 if entity is None:
                     continue
-                entity = compiled.canonical.get(entity.lower())
+                entity = carried or compiled.canonical.get(entity.lower())
                 if entity is None:
                     continue
             best = (rule.score, entity, left_edge)
@@ -347,12 +440,21 @@ class RuleExtractor:
             # unless it only dates a start ("since June 2024") or the sentence says "now".
             if "19" not in text and "20" not in text:
                 return False
+            # A semicolon joins two statements: "had 400 by August 2024; today it is 730 strong".
+            clause_start = text.rfind(";", 0, value.start) + 1
+            clause_end = text.find(";", value.end)
+            if clause_end < 0:
+                clause_end = len(text)
             for match in _YEAR_IN_TEXT.finditer(text):
                 start, end = match.span()
                 if (start and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
                     continue
                 if int(match.group()) < published.year and not _SINCE.search(text, 0, start):
-                    return not _NOW.search(text)
+                    same_clause = clause_start <= start < clause_end
+                    if same_clause and not _NOW.search(text, clause_start, clause_end):
+                        return True
+                    if not same_clause and not _NOW.search(text):
+                        return True
         return False
 
 

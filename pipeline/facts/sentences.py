@@ -67,6 +67,26 @@ class SentenceIndex:
 
     def at(self, pos: int) -> tuple[int, int]:
         """(start, end) of the sentence holding `pos`; white space around it excluded."""
+        starts, spans = self._paragraph(pos)
+        index = max(0, bisect_right(starts, pos) - 1)
+        return spans[index]
+
+    def earlier(self, pos: int) -> list[tuple[int, int]]:
+        """Sentences of the paragraph that come before the one holding `pos`, nearest first."""
+        starts, spans = self._paragraph(pos)
+        index = max(0, bisect_right(starts, pos) - 1)
+        return spans[index - 1 :: -1] if index else []
+
+    def following(self, end: int) -> tuple[int, int] | None:
+        """The sentence after the one ending at `end`, in the same paragraph or the next one."""
+        text = self.text
+        pos = end
+        length = len(text)
+        while pos < length and text[pos].isspace():
+            pos += 1
+        return self.at(pos) if pos < length else None
+
+    def _paragraph(self, pos: int) -> tuple[list[int], list[tuple[int, int]]]:
         text = self.text
         start = text.rfind("\n", 0, pos) + 1
         end = text.find("\n", pos)
@@ -81,9 +101,7 @@ class SentenceIndex:
             spans = _split_span(text, start, end) or [(start, end)]
             cached = ([s for s, _ in spans], spans)
             self._paragraphs[start] = cached
-        starts, spans = cached
-        index = max(0, bisect_right(starts, pos) - 1)
-        return spans[index]
+        return cached
 
 
 def sentence_at(text: str, pos: int) -> tuple[int, int]:

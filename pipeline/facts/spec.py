@@ -97,6 +97,17 @@ class FactSpec(BaseModel):
     entities: dict[str, list[str]] = Field(
         default_factory=dict, description="canonical entity -> aliases (literal words) for count_per_entity"
     )
+    anaphora: list[str] = Field(
+        default_factory=list,
+        description="count_per_entity: words that stand for the entity named in an earlier sentence of "
+        "the paragraph (\"the island\", \"the country\"); used only when that sentence names exactly one",
+    )
+    questions: list[str] = Field(
+        default_factory=list,
+        description="a question sentence matching one of these is answered by the next sentence, whose "
+        "leading value (within answer_window characters) is taken; the evidence spans both",
+    )
+    answer_window: int = Field(default=40, ge=1, le=200)
     value_pattern: str | None = Field(
         default=None, description="identifier: regex whose group `value` is the number (case-insensitive)"
     )
@@ -119,7 +130,7 @@ class FactSpec(BaseModel):
         description="which value wins when a sentence set yields several: best-supported, max, min",
     )
 
-    @field_validator("require", "reject", "reject_before", "reject_after")
+    @field_validator("require", "reject", "reject_before", "reject_after", "anaphora", "questions")
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
         return [_check_regex(v) for v in values]
@@ -150,8 +161,10 @@ class FactSpec(BaseModel):
                 raise ValueError(
                     "every rule of a count_per_entity fact must place {entity} in before or after"
                 )
-        elif uses_entity or self.entities:
-            raise ValueError("entities and {entity} belong to count_per_entity facts only")
+        elif uses_entity or self.entities or self.anaphora:
+            raise ValueError("entities, anaphora and {entity} belong to count_per_entity facts only")
+        if self.questions and self.kind is FactKind.COUNT_PER_ENTITY:
+            raise ValueError("questions cannot name an entity: not for count_per_entity facts")
         if self.kind is FactKind.IDENTIFIER and self.value_pattern is None:
             raise ValueError("an identifier fact needs value_pattern")
         if self.kind is not FactKind.IDENTIFIER and self.value_pattern is not None:
