@@ -12,12 +12,18 @@ from pipeline.facts.spec import FactSpec
 
 
 class TopicConfig(BaseModel):
+    """What the topic is called and how a page shows it is about the topic."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    title: str = ""
-    keywords: list[str] = Field(default_factory=list, description="an article must mention one to count")
-    min_keyword_hits: int = 1
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="short name: lower case, digits, - and _")
+    title: str = Field(default="", description="human title, used in alerts")
+    keywords: list[str] = Field(
+        default_factory=list, description="words or phrases (any case) that mark a page as on topic"
+    )
+    min_keyword_hits: int = Field(
+        default=1, ge=1, description="distinct keywords a page must mention to be processed"
+    )
 
 
 class ChangePolicy(BaseModel):
@@ -26,36 +32,48 @@ class ChangePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_sources: int = Field(default=1, ge=1, description="independent sources needed before alerting")
-    conflict_window_hours: float = Field(default=48, ge=0)
+    conflict_window_hours: float = Field(
+        default=48, ge=0, description="a contradiction published this close to a change is a conflict"
+    )
     alert_initial: bool = Field(default=False, description="alert on a fact's first value too")
 
 
 class DedupSettings(BaseModel):
+    """Which articles are copies of one another: same URL, title, text, or near-identical text."""
+
     model_config = ConfigDict(extra="forbid")
 
-    title_window_days: int = 3
-    near_window_days: int = 14
+    title_window_days: int = Field(
+        default=3, ge=0, description="same publisher and title within this many days is a republish"
+    )
+    near_window_days: int = Field(
+        default=14, ge=1, description="how far back near-duplicates are looked for (the in-memory index)"
+    )
     # Estimated Jaccard similarity of the word shingles that makes two texts copies.
-    threshold: float = Field(default=0.8, gt=0, le=1)
+    threshold: float = Field(default=0.8, gt=0, le=1, description="Jaccard similarity that makes a copy")
     # Share of the shorter text's shingles found in the longer one that makes it a copy (trimmed or
     # lightly edited copies). 5% of words changed already breaks ~23% of 5-word shingles, while two
     # independent reports of one event share under 10% (bench/dedup_scale.py, tests/pipeline/test_dedupe.py).
-    containment: float = Field(default=0.5, gt=0, le=1)
-    num_perm: int = Field(default=128, ge=16, le=1024)
-    shingle_words: int = Field(default=5, ge=1, le=12)
+    containment: float = Field(
+        default=0.5, gt=0, le=1, description="share of the shorter text found in the longer that makes a copy"
+    )
+    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations per text")
+    shingle_words: int = Field(default=5, ge=1, le=12, description="words per shingle")
 
 
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    topic: TopicConfig
-    facts: list[FactSpec] = Field(default_factory=list)
-    changes: ChangePolicy = Field(default_factory=ChangePolicy)
-    sources: list[SourceConfig] = Field(default_factory=list)
-    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
-    dedup: DedupSettings = Field(default_factory=DedupSettings)
-    routes: list[RouteConfig] = Field(default_factory=list)
-    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    topic: TopicConfig = Field(description="name, title and keywords of the topic")
+    facts: list[FactSpec] = Field(default_factory=list, description="the facts to watch (or a file name)")
+    changes: ChangePolicy = Field(default_factory=ChangePolicy, description="what makes a change an alert")
+    sources: list[SourceConfig] = Field(
+        default_factory=list, description="feeds, news sitemaps, listing pages"
+    )
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="politeness, limits, archive")
+    dedup: DedupSettings = Field(default_factory=DedupSettings, description="duplicate and copy detection")
+    routes: list[RouteConfig] = Field(default_factory=list, description="where alerts go (apprise URLs)")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="retries, backoff, error alerts")
 
     @field_validator("facts", "sources", "routes")
     @classmethod

@@ -43,6 +43,28 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class LibraryTracebackFilter(logging.Filter):
+    """Scrapy and Twisted log whole tracebacks for ordinary network failures (a DNS miss, a refused
+    connection): keep the one line that says what failed and why, unless DEBUG asks for everything."""
+
+    PREFIXES = ("scrapy.", "twisted", "py.warnings")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.exc_info
+            and record.name.startswith(self.PREFIXES)
+            and not logging.getLogger().isEnabledFor(logging.DEBUG)
+        ):
+            exc = record.exc_info[1]
+            record.msg = (
+                f"{record.getMessage()} ({type(exc).__name__}: {exc})" if exc else record.getMessage()
+            )
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data = {
@@ -60,6 +82,7 @@ def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
     level_name = resolve_log_level(level)
     fmt = fmt or os.environ.get("FACTWATCH_LOG_FORMAT") or "text"
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(LibraryTracebackFilter())
     handler.addFilter(RedactingFilter())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())

@@ -55,6 +55,7 @@ class _Rule:
     window: int
     score: int
     total: bool
+    anaphor: bool = False  # `{entity}` stands for an anaphor ("the island"), resolved from context
 
 
 @dataclass(slots=True)
@@ -110,7 +111,9 @@ class _CompiledSpec:
         self.anaphora_re = _any(spec.anaphora)
         anaphor = "|".join(f"(?:{a})" for a in spec.anaphora)
         self.anaphor_rules = (
-            self._rules(spec, rf"(?P<entity>(?<![\w-])(?:{anaphor})(?![\w-]))") if spec.anaphora else []
+            self._rules(spec, rf"(?P<entity>(?<![\w-])(?:{anaphor})(?![\w-]))", anaphor=True)
+            if spec.anaphora
+            else []
         )
         self.questions = _any(spec.questions)
         self.reject_before = _any(spec.reject_before)
@@ -125,7 +128,7 @@ class _CompiledSpec:
         self.reject_hedges = frozenset(" ".join(h.lower().split()) for h in spec.reject_hedges)
 
     @staticmethod
-    def _rules(spec: FactSpec, entity: str) -> list[_Rule]:
+    def _rules(spec: FactSpec, entity: str, *, anaphor: bool = False) -> list[_Rule]:
         return [
             _Rule(
                 before=_compile(rule.before, entity),
@@ -134,6 +137,7 @@ class _CompiledSpec:
                 window=rule.window,
                 score=rule.score,
                 total=rule.total,
+                anaphor=anaphor,
             )
             for rule in spec.rules
         ]
@@ -265,12 +269,12 @@ class RuleExtractor:
                 return
         rules = compiled.rules
         carried: str | None = None
-        if compiled.anaphora_re is not None and compiled.entity_re is not None:
-            if not compiled.entity_re.search(text) and compiled.anaphora_re.search(text):
-                carried = self._carried_entity(compiled, index, sentence.start)
-                if carried is None:
-                    return
-                rules = compiled.anaphor_rules
+        if compiled.anaphora_re is not None and compiled.anaphora_re.search(text):
+            carried = self._carried_entity(compiled, index, sentence.start)
+            assert compiled.entity_re is not None
+            named = {compiled.canonical.get(m.group().lower()) for m in compiled.entity_re.finditer(text)}
+            if carried is not None and named <= {carried}:
+                rules = [*rules, *compiled.anaphor_rules]
         for value in values:
             if not self._plausible(spec, value.value, published):
                 continue
@@ -363,18 +367,16 @@ class RuleExtractor:
 
     @staticmethod
     def _carried_entity(compiled: _CompiledSpec, index: SentenceIndex, pos: int) -> str | None:
-        """The one entity the nearest earlier sentence of the paragraph names; None if none or several."""
+        """The one entity the sentence just before names; None when it names none or several."""
         assert compiled.entity_re is not None
-        text = index.text
-        for start, end in index.earlier(pos):
-            named = {
-                compiled.canonical.get(m.group().lower())
-                for m in compiled.entity_re.finditer(text, start, end)
-            }
-            named.discard(None)
-            if named:
-                return named.pop() if len(named) == 1 else None
-        return None
+        previous = index.preceding(pos)
+        if previous is None:
+            return None
+        named = {
+            compiled.canonical.get(m.group().lower())
+            for m in compiled.entity_re.finditer(index.text, previous[0], previous[1])
+        }
+        return named.pop() if len(named) == 1 and None not in named else None
 
     @staticmethod
     def _support(
@@ -415,7 +417,7 @@ class RuleExtractor:
             if compiled.canonical:
                 if entity is None:
                     continue
-                entity = carried or compiled.canonical.get(entity.lower())
+                entity = carried if rule.anaphor else compiled.canonical.get(entity.lower())
                 if entity is None:
                     continue
             best = (rule.score, entity, left_edge)

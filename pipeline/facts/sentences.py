@@ -71,11 +71,17 @@ class SentenceIndex:
         index = max(0, bisect_right(starts, pos) - 1)
         return spans[index]
 
-    def earlier(self, pos: int) -> list[tuple[int, int]]:
-        """Sentences of the paragraph that come before the one holding `pos`, nearest first."""
+    def preceding(self, pos: int) -> tuple[int, int] | None:
+        """The sentence just before the one holding `pos`: in its paragraph, else the previous one's last."""
         starts, spans = self._paragraph(pos)
         index = max(0, bisect_right(starts, pos) - 1)
-        return spans[index - 1 :: -1] if index else []
+        if index:
+            return spans[index - 1]
+        text = self.text
+        pos = spans[0][0]
+        while pos > 0 and text[pos - 1].isspace():
+            pos -= 1
+        return self.at(pos - 1) if pos > 0 else None
 
     def following(self, end: int) -> tuple[int, int] | None:
         """The sentence after the one ending at `end`, in the same paragraph or the next one."""

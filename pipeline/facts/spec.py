@@ -49,7 +49,7 @@ class ValueRule(BaseModel):
     score: int = Field(default=1, ge=1, description="a stronger statement wins when an article has several")
     total: bool = Field(
         default=False,
-        description="the `before` match states a running total (\"bringing the total to\"): words in front of "
+        description='the `before` match states a running total ("bringing the total to"): words in front of '
         "it describe the batch that led there, so reject_before only reads from where the match starts",
     )
 
@@ -100,7 +100,7 @@ class FactSpec(BaseModel):
     anaphora: list[str] = Field(
         default_factory=list,
         description="count_per_entity: words that stand for the entity named in an earlier sentence of "
-        "the paragraph (\"the island\", \"the country\"); used only when that sentence names exactly one",
+        'the paragraph ("the island", "the country"); used only when that sentence names exactly one',
     )
     questions: list[str] = Field(
         default_factory=list,
