@@ -78,10 +78,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time, so a replaced stream (tests, daemons) never goes stale."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
     level_name = resolve_log_level(level)
     fmt = fmt or os.environ.get("FACTWATCH_LOG_FORMAT") or "text"
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.addFilter(LibraryTracebackFilter())
     handler.addFilter(RedactingFilter())
     if fmt == "json":
