@@ -1,5 +1,8 @@
 """A fact's timeline and what counts as a real change.
 
+A conflict is a source going back to the previous value soon after another source moved it on: that is
+reported once instead of flipping the value back and forth. A different, new value is a change.
+
 The state of a fact is a pure function of the *set* of its observations, walked in publication order.
 So the order in which articles arrive cannot matter: an older article crawled late lands in its place in
 the timeline and cannot overturn a newer value. Events are the difference between the state before and
@@ -82,8 +85,10 @@ class _Walk:
     sources: set[int] = field(default_factory=set)
     pending: dict[str, tuple[Any, set[int], int]] = field(default_factory=dict)
     conflict: tuple[Any, set[int], int] | None = None
+    previous: Any = None  # the value before the current one: returning to it soon after is flapping
 
     def _adopt(self, entry: Entry, clusters: set[int]) -> None:
+        self.previous = self.value
         self.value = entry.value
         self.since = entry.published
         self.established_by = entry.observation_id
@@ -107,7 +112,8 @@ class _Walk:
         _, clusters, _first = self.pending.setdefault(key, (entry.value, set(), entry.observation_id))
         clusters.add(entry.cluster)
         close = entry.published - self.since <= self.policy.conflict_window
-        if close and entry.cluster not in self.sources:
+        reverts = self.previous is not None and key == _key(self.previous)
+        if close and reverts and entry.cluster not in self.sources:
             if len(clusters) > len(self.sources) and len(clusters) >= self.policy.min_sources:
                 self._adopt(entry, clusters)
             else:

@@ -112,3 +112,10 @@ def test_contradiction_outside_the_window_is_a_change() -> None:
     state, kinds = replay([e(1, 400, day(0)), e(2, 600, day(10)), e(3, 650, day(20))])
     assert state.value == 650
     assert kinds[-1] == "change:600->650"
+
+
+def test_a_newer_third_value_soon_after_a_change_is_a_change_not_a_conflict() -> None:
+    state, kinds = replay([e(1, 200, day(0)), e(2, 400, day(10)), e(3, 430, day(11))])
+    assert state.value == 430
+    assert state.status == "confirmed"
+    assert kinds[-1] == "change:400->430"
