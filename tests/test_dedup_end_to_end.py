@@ -3,7 +3,6 @@ article, distinct stories stay apart, and an edit becomes a version whose change
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
