@@ -23,7 +23,6 @@ import html
 import json
 import logging
 import re
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -646,41 +645,11 @@ def replay_blocking(
     Like ``crawler.runner.crawl_blocking``, this works once per process: a Twisted reactor cannot
     be restarted. Long-lived callers (the daemon, tests that replay twice) await ``replay`` instead.
     """
-    from scrapy.utils.defer import deferred_from_coro
-    from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
+    from crawler.runner import run_once_in_reactor
 
-    from crawler.settings import ASYNCIO_REACTOR
-
-    if not is_reactor_installed():
-        install_reactor(ASYNCIO_REACTOR)
-    elif not is_asyncio_reactor_installed():
-        raise RuntimeError(f"a non-asyncio Twisted reactor is installed; replay needs {ASYNCIO_REACTOR}")
-    from twisted.internet import reactor as installed
-
-    reactor: Any = installed
-    if reactor.running:
-        raise RuntimeError("replay_blocking called inside a running reactor; await replay() instead")
-    outcome: dict[str, Any] = {}
-
-    async def main() -> None:
-        try:
-            outcome["report"] = await replay(
-                archives,
-                config=config,
-                processor=processor,
-                store=store,
-                partial=partial,
-                snapshots=snapshots,
-            )
-        except BaseException as exc:  # re-raised below, outside the reactor
-            outcome["error"] = exc
-
-    deferred = deferred_from_coro(main())
-    deferred.addBoth(lambda _: reactor.callLater(0, reactor.stop))
-    reactor.run(installSignalHandlers=threading.current_thread() is threading.main_thread())
-    if "error" in outcome:
-        raise outcome["error"]
-    if "report" not in outcome:
-        raise RuntimeError("the replay was interrupted before it finished")
-    report: ReplayReport = outcome["report"]
-    return report
+    return run_once_in_reactor(
+        lambda: replay(
+            archives, config=config, processor=processor, store=store, partial=partial, snapshots=snapshots
+        ),
+        "replay_blocking",
+    )

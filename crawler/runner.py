@@ -13,12 +13,15 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crawler.config import SourceConfig
 from crawler.context import CrawlContext, CrawlReport, PageProcessor, SourceRun
 from crawler.settings import ASYNCIO_REACTOR, build_settings
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from config.models import AppConfig
@@ -127,8 +130,9 @@ def _notify_health(context: CrawlContext, run: SourceRun) -> None:
         logger.exception("alerts.health failed for source %s", run.name)
 
 
-def crawl_blocking(**kwargs: Any) -> CrawlReport:
-    """Install the asyncio reactor, run one crawl, stop. Once per process (reactors do not restart)."""
+def run_once_in_reactor(make: Callable[[], Awaitable[T]], what: str) -> T:
+    """Install the asyncio reactor, await one coroutine in it, stop. Once per process: a Twisted reactor
+    cannot restart, so long-lived callers (the daemon, tests crawling twice) await inside one reactor."""
     from scrapy.utils.defer import deferred_from_coro
     from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
 
@@ -143,18 +147,18 @@ def crawl_blocking(**kwargs: Any) -> CrawlReport:
 
     reactor: Any = installed  # the interfaces do not describe run(installSignalHandlers=...)
     if reactor.running:
-        raise RuntimeError("crawl_blocking called inside a running reactor; await crawl() instead")
+        raise RuntimeError(f"{what} called inside a running reactor; await it instead")
     if getattr(reactor, "_startedBefore", False):
         raise RuntimeError(
-            "crawl_blocking runs once per process (a Twisted reactor cannot restart); "
+            f"{what} runs once per process (a Twisted reactor cannot restart); "
             "run further crawls with `await crawl()` inside one reactor, or in a new process"
         )
     outcome: dict[str, Any] = {}
 
     async def main() -> None:
         try:
-            outcome["report"] = await crawl(**kwargs)
-        except BaseException as exc:
+            outcome["result"] = await make()
+        except BaseException as exc:  # re-raised below, outside the reactor
             outcome["error"] = exc
 
     deferred = deferred_from_coro(main())
@@ -162,7 +166,12 @@ def crawl_blocking(**kwargs: Any) -> CrawlReport:
     reactor.run(installSignalHandlers=threading.current_thread() is threading.main_thread())
     if "error" in outcome:
         raise outcome["error"]
-    if "report" not in outcome:
-        raise RuntimeError("the crawl was interrupted before it finished")
-    report: CrawlReport = outcome["report"]
-    return report
+    if "result" not in outcome:
+        raise RuntimeError(f"{what} was interrupted before it finished")
+    result: T = outcome["result"]
+    return result
+
+
+def crawl_blocking(**kwargs: Any) -> CrawlReport:
+    """Install the asyncio reactor, run one crawl, stop. Once per process (reactors do not restart)."""
+    return run_once_in_reactor(lambda: crawl(**kwargs), "crawl_blocking")
