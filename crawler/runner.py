@@ -52,9 +52,11 @@ async def crawl(
     settings = build_settings(config.crawl, chosen, archive_dir=archive_dir, extra=extra_settings)
     started = time.monotonic()
     runner = AsyncCrawlerRunner(Settings(settings))
+    _active_runners.add(runner)
     try:
         await runner.crawl(NewsSpider, context=context)
     finally:
+        _active_runners.discard(runner)
         context.report.seconds = time.monotonic() - started
         await asyncio.to_thread(finish, context)
     logger.info("%s", context.report.summary())
@@ -130,6 +132,47 @@ def _notify_health(context: CrawlContext, run: SourceRun) -> None:
         logger.exception("alerts.health failed for source %s", run.name)
 
 
+class CrawlInterrupted(KeyboardInterrupt):
+    """The reactor was stopped (a second signal) before the crawl returned its report: the CLI says
+    "interrupted" and exits 130, as for Ctrl-C."""
+
+
+# Runners of the crawls in flight in this process, so a signal can stop them at a safe point.
+_active_runners: set[Any] = set()
+
+
+async def stop_active_crawls() -> int:
+    """Ask every crawl in flight to stop gracefully: pages in flight finish, nothing is half-stored."""
+    runners = list(_active_runners)
+    for runner in runners:
+        await runner.stop()
+    return len(runners)
+
+
+def _install_stop_signals(reactor: Any) -> None:
+    """First SIGTERM/SIGINT: stop crawling at a safe point and let the command finish (alerts are still
+    delivered); a second one: stop the reactor at once. Each page is its own transaction either way."""
+    import signal
+
+    from scrapy.utils.defer import deferred_from_coro
+
+    received: list[int] = []
+
+    def handler(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            logger.warning(
+                "%s received: stopping the crawl at a safe point (again to stop now)",
+                signal.Signals(signum).name,
+            )
+            reactor.callFromThread(lambda: deferred_from_coro(stop_active_crawls()))
+        else:
+            reactor.callFromThread(reactor.stop)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+
+
 def run_once_in_reactor(make: Callable[[], Awaitable[T]], what: str) -> T:
     """Install the asyncio reactor, await one coroutine in it, stop. Once per process: a Twisted reactor
     cannot restart, so long-lived callers (the daemon, tests crawling twice) await inside one reactor."""
@@ -163,11 +206,13 @@ def run_once_in_reactor(make: Callable[[], Awaitable[T]], what: str) -> T:
 
     deferred = deferred_from_coro(main())
     deferred.addBoth(lambda _: reactor.callLater(0, reactor.stop))
-    reactor.run(installSignalHandlers=threading.current_thread() is threading.main_thread())
+    if threading.current_thread() is threading.main_thread():
+        _install_stop_signals(reactor)
+    reactor.run(installSignalHandlers=False)
     if "error" in outcome:
         raise outcome["error"]
     if "result" not in outcome:
-        raise RuntimeError(f"{what} was interrupted before it finished")
+        raise CrawlInterrupted(f"{what} was stopped before it finished; pages already processed are stored")
     result: T = outcome["result"]
     return result
 

@@ -79,7 +79,7 @@ class JsonFormatter(logging.Formatter):
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is at the time, so a replaced stream (tests, daemons) never goes stale."""
+    """Writes to whatever sys.stderr is now, so a replaced stream (tests, daemons) never goes stale."""
 
     @property  # type: ignore[override]
     def stream(self) -> object:

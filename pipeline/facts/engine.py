@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from re import Pattern
 
-from pipeline.facts.dates import DateMention, date_bounds, find_dates
-from pipeline.facts.numbers import NumberMention, find_numbers
+from pipeline.facts.dates import DateMention, date_bounds, date_matches, find_dates
+from pipeline.facts.numbers import find_numbers
 from pipeline.facts.registry import Candidate, Extractor, get_extractor, register
 from pipeline.facts.sentences import SentenceIndex
 from pipeline.facts.spec import FactKind, FactSpec
@@ -31,7 +31,7 @@ _CLOSERS = "\"'”’)]»"
 _SINCE = re.compile(r"\bsince\s+(?:\w+\s+){0,2}$", _FLAGS)
 _NOW = re.compile(r"\b(?:now|currently|so\s+far|to\s+date|today|at\s+present)\b", _FLAGS)
 _DATE_HINTS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "day",
-               "tomorrow", "-")  # fmt: skip
+               "tomorrow", "19", "20")  # fmt: skip
 _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*(?:[ \u00a0]+[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*)*")
 _NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*")
 
@@ -63,9 +63,10 @@ class _Sentence:
     start: int
     end: int
     text: str
-    numbers: list[NumberMention] | None = None
+    numbers: list[_Value] | None = None  # counts, the same for every count fact
     holds: dict[int, bool] = field(default_factory=dict)  # id(pattern) -> found in this sentence
     dates: dict[str, list[DateMention]] = field(default_factory=dict)
+    date_spans: list[re.Match[str]] | None = None
     names: list[_Value] | None = None
 
 
@@ -93,15 +94,6 @@ class _CompiledSpec:
     def __init__(self, spec: FactSpec) -> None:
         self.spec = spec
         self.kind = spec.kind
-        # A lower-case trigger is searched without its first letter, then that letter is checked in
-        # either case: one `str.find` pass instead of two, and `find` is the cheapest scan Python has.
-        needles: set[tuple[str, str]] = set()
-        for trigger in spec.triggers:
-            if len(trigger) >= 4 and trigger[0].islower():
-                needles.add((trigger[1:], trigger[0]))
-            else:
-                needles.add((trigger, ""))
-        self.triggers = tuple(sorted(needles))
         self.require = [re.compile(p, _FLAGS) for p in spec.require]
         self.reject = _any(spec.reject)
         entity = _entity_pattern(spec) if spec.entities else ""
@@ -152,14 +144,48 @@ class RuleExtractor:
     def __init__(self, specs: Sequence[FactSpec]) -> None:
         self._specs = [_CompiledSpec(spec) for spec in specs]
         self._asking = [compiled for compiled in self._specs if compiled.questions is not None]
+        # Every cue word of every fact in one scan of the lower-cased text: an alternation grouped by
+        # first letter, so the regex engine tries few branches per position. A longer trigger that
+        # wins at a position also fires the facts whose trigger is its prefix ("force of", "force").
+        owners: dict[str, set[int]] = {}
+        for number, compiled in enumerate(self._specs):
+            for trigger in compiled.spec.triggers:
+                owners.setdefault(trigger.lower(), set()).add(number)
+        longest_first = sorted(owners, key=len, reverse=True)
+        self._fires = {
+            word: tuple(sorted({n for other, ns in owners.items() if word.startswith(other) for n in ns}))
+            for word in longest_first
+        }
+        groups: dict[str, list[str]] = {}
+        for word in longest_first:
+            groups.setdefault(word[0], []).append(re.escape(word[1:]))
+        branches = "|".join(f"{re.escape(first)}(?:{'|'.join(rest)})" for first, rest in groups.items())
+        # No facts means no cue words: a pattern that never matches (an empty one would match everywhere).
+        self._trigger_re = re.compile(rf"\b(?:{branches})" if branches else r"(?!)")
 
     def candidates(self, text: str, published: date | None, precision: str) -> list[Candidate]:
+        if not self._specs:
+            return []
         found: list[Candidate] = []
         index = SentenceIndex(text)
         sentences: dict[int, _Sentence] = {}
-        hits: dict[tuple[str, str], list[int]] = {}
-        for compiled in self._specs:
-            for sentence in self._sentences(text, compiled, hits, index, sentences):
+        lower = text.lower()
+        if len(lower) != len(text):  # a few letters ("İ") grow when lowered: keep offsets aligned
+            lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        read: list[tuple[_Sentence, set[int]]] = []
+        current: _Sentence | None = None
+        fired: set[int] = set()
+        for match in self._trigger_re.finditer(lower):
+            pos = match.start()
+            if current is None or pos >= current.end:
+                start, end = index.at(pos)
+                current = sentences[start] = _Sentence(start, end, text[start:end])
+                fired = set()
+                read.append((current, fired))
+            fired.update(self._fires[match.group()])
+        for sentence, numbers in read:
+            for number in sorted(numbers):
+                compiled = self._specs[number]
                 found.extend(self._from_sentence(compiled, sentence, published, precision, index))
         if self._asking and "?" in text:
             found.extend(self._answers(text, index, sentences, published, precision))
@@ -210,42 +236,6 @@ class RuleExtractor:
                     yield Candidate(observation, score=2, position=answer.start + value.value_start)
                     break
 
-    @staticmethod
-    def _sentences(
-        text: str,
-        compiled: _CompiledSpec,
-        hits: dict[tuple[str, str], list[int]],
-        index: SentenceIndex,
-        cache: dict[int, _Sentence],
-    ) -> Iterator[_Sentence]:
-        positions: list[int] = []
-        for trigger in compiled.triggers:
-            where = hits.get(trigger)
-            if where is None:
-                where = []
-                needle, first = trigger
-                pos = text.find(needle)
-                while pos >= 0:
-                    if not first or (pos > 0 and text[pos - 1].lower() == first):
-                        where.append(pos)
-                    pos = text.find(needle, pos + 1)
-                hits[trigger] = where
-            positions.extend(where)
-        if not positions:
-            return
-        positions.sort()
-        done_until = -1
-        for pos in positions:
-            if pos < done_until:
-                continue
-            start, end = index.at(pos)
-            sentence = cache.get(start)
-            if sentence is None:
-                sentence = _Sentence(start, end, text[start:end])
-                cache[start] = sentence
-            done_until = max(sentence.end, pos + 1)
-            yield sentence
-
     def _from_sentence(
         self,
         compiled: _CompiledSpec,
@@ -258,8 +248,23 @@ class RuleExtractor:
         text = sentence.text
         if len(text) > _LONGEST_SENTENCE:
             return  # a run-on page fragment, not a sentence anyone could quote as evidence
+        rules = compiled.rules
+        carried: str | None = None
+        if compiled.entity_re is not None:
+            # Per-entity facts: no entity named and none carried over means no rule can hold.
+            named = {compiled.canonical.get(m.group().lower()) for m in compiled.entity_re.finditer(text)}
+            if compiled.anaphora_re is not None and compiled.anaphora_re.search(text):
+                carried = self._carried_entity(compiled, index, sentence.start)
+            if carried is not None and named <= {carried}:
+                rules = [*rules, *compiled.anaphor_rules]
+            elif not named:
+                return
         # Values first: most cue sentences hold none, and finding that out is the cheapest test.
-        values = self._values(compiled, sentence, published, precision)
+        values = [
+            value
+            for value in self._values(compiled, sentence, published, precision)
+            if self._plausible(spec, value.value, published)
+        ]
         if not values:
             return
         if compiled.reject is not None and compiled.reject.search(text):
@@ -267,17 +272,7 @@ class RuleExtractor:
         for pattern in compiled.require:
             if not pattern.search(text):
                 return
-        rules = compiled.rules
-        carried: str | None = None
-        if compiled.anaphora_re is not None and compiled.anaphora_re.search(text):
-            carried = self._carried_entity(compiled, index, sentence.start)
-            assert compiled.entity_re is not None
-            named = {compiled.canonical.get(m.group().lower()) for m in compiled.entity_re.finditer(text)}
-            if carried is not None and named <= {carried}:
-                rules = [*rules, *compiled.anaphor_rules]
         for value in values:
-            if not self._plausible(spec, value.value, published):
-                continue
             supported = self._support(compiled, sentence, value, rules, carried)
             if supported is None:
                 continue
@@ -304,11 +299,11 @@ class RuleExtractor:
         text = sentence.text
         if kind in (FactKind.COUNT, FactKind.COUNT_PER_ENTITY):
             if sentence.numbers is None:
-                sentence.numbers = find_numbers(text)
-            return [
-                _Value(n.value, n.start, n.value_start, n.end, _hedge(text, n.start, n.value_start))
-                for n in sentence.numbers
-            ]
+                sentence.numbers = [
+                    _Value(n.value, n.start, n.value_start, n.end, _hedge(text, n.start, n.value_start))
+                    for n in find_numbers(text)
+                ]
+            return sentence.numbers
         if kind is FactKind.IDENTIFIER:
             assert compiled.value_re is not None
             return [
@@ -322,8 +317,14 @@ class RuleExtractor:
             key = f"{compiled.spec.date_direction}/{precision}"
             dates = sentence.dates.get(key)
             if dates is None:
+                if sentence.date_spans is None:
+                    sentence.date_spans = date_matches(text)
                 dates = find_dates(
-                    text, published, precision=precision, direction=compiled.spec.date_direction
+                    text,
+                    published,
+                    precision=precision,
+                    direction=compiled.spec.date_direction,
+                    matches=sentence.date_spans,
                 )
                 sentence.dates[key] = dates
             return [_Value(d.value, d.start, d.start, d.end) for d in dates]
@@ -438,11 +439,11 @@ class RuleExtractor:
         if value.hedge and value.hedge in compiled.reject_hedges:
             return True
         if spec.past_years and published is not None:
-            # History: an earlier year anywhere in the sentence ("In 2004, the mission had ..."),
-            # unless it only dates a start ("since June 2024") or the sentence says "now".
             if "19" not in text and "20" not in text:
                 return False
-            # A semicolon joins two statements: "had 400 by August 2024; today it is 730 strong".
+            # History: an earlier year in the value's own clause ("In 2004, the mission had ..."), unless
+            # it only dates a start ("since June 2024") or the clause says "now". A semicolon joins two
+            # statements: "had 400 by August 2024; today it is 730 strong".
             clause_start = text.rfind(";", 0, value.start) + 1
             clause_end = text.find(";", value.end)
             if clause_end < 0:
@@ -451,12 +452,10 @@ class RuleExtractor:
                 start, end = match.span()
                 if (start and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
                     continue
+                if not clause_start <= start < clause_end:
+                    continue  # another statement of the sentence
                 if int(match.group()) < published.year and not _SINCE.search(text, 0, start):
-                    same_clause = clause_start <= start < clause_end
-                    if same_clause and not _NOW.search(text, clause_start, clause_end):
-                        return True
-                    if not same_clause and not _NOW.search(text):
-                        return True
+                    return not _NOW.search(text, clause_start, clause_end)
         return False
 
 

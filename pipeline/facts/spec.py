@@ -75,7 +75,8 @@ class FactSpec(BaseModel):
     description: str = ""
     triggers: list[str] = Field(
         min_length=1,
-        description="literal words (lower case also match Capitalised); only sentences holding one are read",
+        description="literal words or word beginnings, any case, found at the start of a word; only "
+        "sentences holding one are read",
     )
     require: list[str] = Field(default_factory=list, description="each must be found in the sentence")
     reject: list[str] = Field(default_factory=list, description="a sentence holding any of these is skipped")
@@ -92,15 +93,16 @@ class FactSpec(BaseModel):
     )
     past_years: bool = Field(
         default=False,
-        description="drop a value whose reject window names a year before the publication year (history)",
+        description="drop a value whose clause (up to a semicolon) names a year before the publication "
+        "year, unless the clause says now: history, not the current figure",
     )
     entities: dict[str, list[str]] = Field(
         default_factory=dict, description="canonical entity -> aliases (literal words) for count_per_entity"
     )
     anaphora: list[str] = Field(
         default_factory=list,
-        description="count_per_entity: words that stand for the entity named in an earlier sentence of "
-        'the paragraph ("the island", "the country"); used only when that sentence names exactly one',
+        description="count_per_entity: words that stand for the entity the sentence just before names "
+        '("the island", "the country"), even across a paragraph break; only when it names exactly one',
     )
     questions: list[str] = Field(
         default_factory=list,

@@ -69,6 +69,17 @@ def _spec(**overrides: object) -> dict[str, object]:
         ({"kind": "identifier"}, "value_pattern"),
         ({"kind": "identifier", "value_pattern": r"No\. (\d+)"}, "(?P<value>"),
         ({"entities": {"Chad": []}}, "count_per_entity facts only"),
+        ({"anaphora": ["the island"]}, "count_per_entity facts only"),
+        (
+            {
+                "kind": "count_per_entity",
+                "entities": {"Chad": []},
+                "rules": [{"before": r"{entity}\s+has\s+$"}],
+                "questions": ["how many"],
+            },
+            "questions cannot name an entity",
+        ),
+        ({"questions": ["(unclosed"]}, "bad regular expression"),
         ({"triggers": []}, "at least 1 item"),
         ({"name": "Bad Name"}, "String should match pattern"),
     ],
@@ -123,6 +134,53 @@ def test_engine_knows_no_topic() -> None:
         ("boats_rescued", "Malta", 240),
     ]
     assert all(text[o.start : o.end] == o.evidence for o in found)
+
+
+def test_made_up_topic_carries_entities_and_answers_questions() -> None:
+    """Carry-over, questions and running totals come from the spec alone, for any topic."""
+    specs = [
+        FactSpec.model_validate(
+            {
+                "name": "boats_rescued",
+                "kind": "count_per_entity",
+                "triggers": ["rescued", "island"],
+                "entities": {"Malta": ["Maltese"], "Italy": ["Italian"]},
+                "anaphora": [r"the\s+island"],
+                "rules": [{"before": r"{entity}\s+(?:crews\s+)?(?:has\s+)?rescued\s+$"}],
+            }
+        ),
+        FactSpec.model_validate(
+            {
+                "name": "shelters_open",
+                "kind": "count",
+                "triggers": ["shelters"],
+                "questions": [r"\bhow\s+many\s+shelters\b"],
+                "rules": [
+                    {"after": r"^\s*shelters\s+(?:are\s+)?open\b"},
+                    {"before": r"\bbringing\s+the\s+total\s+to\s+$", "total": True},
+                ],
+                "reject_before": [r"\b(?:another|new)\b[^,;]*$"],
+            }
+        ),
+    ]
+    engine = FactEngine(specs)
+    text = (
+        "Malta sent two patrol boats on Friday. The island has rescued 85 people since then.\n"
+        "Italy and Malta share the work. The island has rescued 40 more.\n"
+        "How many shelters are open?\nAbout 30, officials say.\n"
+        "Five new shelters opened, bringing the total to 35."
+    )
+    found = {(o.fact, o.entity): o for o in engine.extract(text, date(2026, 2, 20))}
+    assert {key: o.value for key, o in found.items()} == {
+        ("boats_rescued", "Malta"): 85,  # the two-country sentence carries nothing over
+        ("shelters_open", None): 30,  # an answer (score 2) outranks the plain total rule (score 1)
+    }
+    answer = found[("shelters_open", None)]
+    assert answer.evidence == "How many shelters are open?\nAbout 30, officials say."
+    assert text[answer.start : answer.end] == answer.evidence
+    later = engine.extract("Five new shelters opened, bringing the total to 35.", date(2026, 2, 20))
+    assert [(o.fact, o.value) for o in later] == [("shelters_open", 35)]
+    assert engine.extract("Five new shelters opened on Sunday.", date(2026, 2, 20)) == []
 
 
 def test_one_value_per_fact_best_supported_then_first() -> None:
@@ -212,3 +270,9 @@ def test_month_precision_reads_mid_month_whatever_day_is_given() -> None:
     weekday = "The Security Council voted on Monday to renew the mission's mandate."
     assert engine.extract(weekday, date(2024, 10, 1), precision="month") == []
     assert [o.value for o in engine.extract(weekday, date(2024, 10, 2))] == ["2024-09-30"]
+
+
+def test_a_topic_without_facts_extracts_nothing() -> None:
+    from pipeline.facts import FactEngine
+
+    assert FactEngine([]).extract("Kenya now has 400 police officers in Haiti.", None) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,11 @@ def test_sentences(case: dict[str, Any]) -> None:
     for start, end in spans:
         assert index.at(start) == (start, end)
         assert index.at(end - 1) == (start, end)
+    for before, after in pairwise(spans):
+        assert index.preceding(after[0]) == before
+        assert index.following(before[1]) == after
+    assert index.preceding(spans[0][0]) is None
+    assert index.following(spans[-1][1]) is None
 
 
 def test_parsers_reject_non_numbers() -> None:
