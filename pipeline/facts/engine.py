@@ -19,7 +19,7 @@ from pipeline.facts.dates import DateMention, date_bounds, date_matches, find_da
 from pipeline.facts.numbers import find_numbers
 from pipeline.facts.registry import Candidate, Extractor, get_extractor, register
 from pipeline.facts.sentences import SentenceIndex
-from pipeline.facts.spec import FactKind, FactSpec
+from pipeline.facts.spec import FactKind, FactSpec, ValueRule
 from pipeline.types import Observation, as_date
 
 logger = logging.getLogger(__name__)
@@ -97,13 +97,15 @@ class _CompiledSpec:
         self.require = [re.compile(p, _FLAGS) for p in spec.require]
         self.reject = _any(spec.reject)
         entity = _entity_pattern(spec) if spec.entities else ""
-        self.rules = self._rules(spec, entity)
+        self.rules = self._rules(spec.rules, entity)
+        self.carry_rules = self._rules(spec.carry_rules, "")
+        self.carry_block = _any(spec.carry_block)
         self.entity_re = re.compile(entity, _FLAGS) if entity else None
         # "The island now has 40": the same rules, with an anaphor standing where the entity would.
         self.anaphora_re = _any(spec.anaphora)
         anaphor = "|".join(f"(?:{a})" for a in spec.anaphora)
         self.anaphor_rules = (
-            self._rules(spec, rf"(?P<entity>(?<![\w-])(?:{anaphor})(?![\w-]))", anaphor=True)
+            self._rules(spec.rules, rf"(?P<entity>(?<![\w-])(?:{anaphor})(?![\w-]))", anaphor=True)
             if spec.anaphora
             else []
         )
@@ -120,7 +122,7 @@ class _CompiledSpec:
         self.reject_hedges = frozenset(" ".join(h.lower().split()) for h in spec.reject_hedges)
 
     @staticmethod
-    def _rules(spec: FactSpec, entity: str, *, anaphor: bool = False) -> list[_Rule]:
+    def _rules(rules: Sequence[ValueRule], entity: str, *, anaphor: bool = False) -> list[_Rule]:
         return [
             _Rule(
                 before=_compile(rule.before, entity),
@@ -131,7 +133,7 @@ class _CompiledSpec:
                 total=rule.total,
                 anaphor=anaphor,
             )
-            for rule in spec.rules
+            for rule in rules
         ]
 
 
@@ -144,6 +146,7 @@ class RuleExtractor:
     def __init__(self, specs: Sequence[FactSpec]) -> None:
         self._specs = [_CompiledSpec(spec) for spec in specs]
         self._asking = [compiled for compiled in self._specs if compiled.questions is not None]
+        self._carrying = {number for number, compiled in enumerate(self._specs) if compiled.carry_rules}
         # Every cue word of every fact in one scan of the lower-cased text: an alternation grouped by
         # first letter, so the regex engine tries few branches per position. A longer trigger that
         # wins at a position also fires the facts whose trigger is its prefix ("force of", "force").
@@ -187,6 +190,27 @@ class RuleExtractor:
             for number in sorted(numbers):
                 compiled = self._specs[number]
                 found.extend(self._from_sentence(compiled, sentence, published, precision, index))
+        if self._carrying:
+            fired_at = {sentence.start: numbers for sentence, numbers in read}
+            for sentence, numbers in read:
+                carrying = numbers & self._carrying
+                if not carrying:
+                    continue
+                following = index.following(sentence.end)
+                if following is None:
+                    continue
+                carrying -= fired_at.get(following[0], set())
+                if not carrying:
+                    continue
+                nxt = sentences.get(following[0])
+                if nxt is None:
+                    nxt = sentences[following[0]] = _Sentence(
+                        following[0], following[1], text[slice(*following)]
+                    )
+                for number in sorted(carrying):
+                    found.extend(
+                        self._carried(self._specs[number], text, sentence, nxt, published, precision)
+                    )
         if self._asking and "?" in text:
             found.extend(self._answers(text, index, sentences, published, precision))
         return found
@@ -288,6 +312,53 @@ class RuleExtractor:
                 start=sentence.start,
                 end=sentence.end,
                 entity=entity,
+                extractor=self.name,
+            )
+            yield Candidate(observation, score=score, position=sentence.start + value.value_start)
+
+    def _carried(
+        self,
+        compiled: _CompiledSpec,
+        full: str,
+        previous: _Sentence,
+        sentence: _Sentence,
+        published: date | None,
+        precision: str,
+    ) -> Iterator[Candidate]:
+        """A sentence without cue words whose subject is in the cue sentence before ("It said 740 ...")."""
+        text = sentence.text
+        if len(text) > _LONGEST_SENTENCE or len(previous.text) > _LONGEST_SENTENCE:
+            return
+        values = [
+            value
+            for value in self._values(compiled, sentence, published, precision)
+            if self._plausible(compiled.spec, value.value, published)
+        ]
+        if not values:
+            return
+        block = compiled.carry_block
+        if block is not None and (_holds(sentence, block) or _holds(previous, block)):
+            return
+        if compiled.reject is not None and compiled.reject.search(text):
+            return
+        for pattern in compiled.require:
+            if not pattern.search(text):
+                return
+        for value in values:
+            supported = self._support(compiled, sentence, value, compiled.carry_rules)
+            if supported is None:
+                continue
+            score, _entity, left_edge = supported
+            if _holds(sentence, _NOW):
+                score += 2
+            if self._trapped(compiled, text, value, published, left_edge):
+                continue
+            observation = Observation(
+                fact=compiled.spec.name,
+                value=value.value,
+                evidence=full[previous.start : sentence.end],
+                start=previous.start,
+                end=sentence.end,
                 extractor=self.name,
             )
             yield Candidate(observation, score=score, position=sentence.start + value.value_start)

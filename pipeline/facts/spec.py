@@ -104,6 +104,17 @@ class FactSpec(BaseModel):
         description="count_per_entity: words that stand for the entity the sentence just before names "
         '("the island", "the country"), even across a paragraph break; only when it names exactly one',
     )
+    carry_rules: list[ValueRule] = Field(
+        default_factory=list,
+        description="rules for the sentence right after a cue sentence when it holds no cue word itself "
+        '("Kenya\'s ministry spoke. It said 740 of its officers remain"): the subject carries over; the '
+        "evidence spans both sentences",
+    )
+    carry_block: list[str] = Field(
+        default_factory=list,
+        description="words that make a carried subject ambiguous (another country, the whole mission): "
+        "found in either sentence, nothing is carried",
+    )
     questions: list[str] = Field(
         default_factory=list,
         description="a question sentence matching one of these is answered by the next sentence, whose "
@@ -132,7 +143,9 @@ class FactSpec(BaseModel):
         description="which value wins when a sentence set yields several: best-supported, max, min",
     )
 
-    @field_validator("require", "reject", "reject_before", "reject_after", "anaphora", "questions")
+    @field_validator(
+        "require", "reject", "reject_before", "reject_after", "anaphora", "questions", "carry_block"
+    )
     @classmethod
     def _regexes(cls, values: list[str]) -> list[str]:
         return [_check_regex(v) for v in values]
@@ -165,6 +178,14 @@ class FactSpec(BaseModel):
                 )
         elif uses_entity or self.entities or self.anaphora:
             raise ValueError("entities, anaphora and {entity} belong to count_per_entity facts only")
+        if self.carry_rules and (
+            self.kind is FactKind.COUNT_PER_ENTITY
+            or any(
+                "{entity}" in (r.before or "") + (r.after or "") + (r.sentence or "")
+                for r in self.carry_rules
+            )
+        ):
+            raise ValueError("carry_rules name no entity: count_per_entity facts use anaphora instead")
         if self.questions and self.kind is FactKind.COUNT_PER_ENTITY:
             raise ValueError("questions cannot name an entity: not for count_per_entity facts")
         if self.kind is FactKind.IDENTIFIER and self.value_pattern is None:
