@@ -107,6 +107,9 @@ class CrawlReport:
         return data
 
 
+PROGRESS_SECONDS = 15.0
+
+
 class CrawlContext:
     def __init__(
         self,
@@ -131,6 +134,7 @@ class CrawlContext:
         self._lock = threading.Lock()
         self._fetches: list[Fetch] = []
         self.started = time.monotonic()
+        self._next_progress = self.started + PROGRESS_SECONDS
 
     def source(self, name: str | None) -> SourceConfig | None:
         return self.sources.get(name or "")
@@ -161,6 +165,19 @@ class CrawlContext:
                 if status == "new":
                     run.new += 1
                     run.last_new_item = datetime.now(UTC)
+            now = time.monotonic()
+            if now >= self._next_progress:
+                # Long crawls and replays say how far they are, every PROGRESS_SECONDS.
+                self._next_progress = now + PROGRESS_SECONDS
+                elapsed = now - self.started
+                outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.report.outcomes.items()))
+                logger.info(
+                    "progress: %d pages in %.0fs (%.1f/s): %s",
+                    self.report.pages,
+                    elapsed,
+                    self.report.pages / max(elapsed, 1e-9),
+                    outcomes,
+                )
 
     def remember_fetch(self, fetch: Fetch) -> None:
         """Queue a fetch for the store; written in batches (blocking: call from a worker thread)."""
