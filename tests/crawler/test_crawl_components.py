@@ -213,6 +213,7 @@ def test_settings_declare_politeness_and_chains(tmp_path: Path) -> None:
     assert settings["ROBOTSTXT_OBEY"] is True and settings["AUTOTHROTTLE_ENABLED"] is True
     assert settings["TELNETCONSOLE_ENABLED"] is False and settings["REMOTE_CONTROL_ENABLED"] is False
     assert settings["EXTENSIONS"]["scrapy.extensions.remote_control.RemoteControl"] is None
+    assert settings["REMOTE_CONTROL_ENABLED"] is False
     assert settings["TWISTED_REACTOR"].endswith("AsyncioSelectorReactor")
     assert settings["DOWNLOAD_SLOTS"] == {"fast.test": {"concurrency": 20, "delay": 0.0, "jitter": 0.5}}
     assert settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 3 and settings["DOWNLOAD_DELAY"] == 2.0
