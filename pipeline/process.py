@@ -71,6 +71,11 @@ class Processor:
             min_sources=config.changes.min_sources,
             conflict_window=timedelta(hours=config.changes.conflict_window_hours),
         )
+        # Routes can select alerts by tag: a fact's own tags, plus its name and the topic's.
+        self.fact_tags = {
+            spec.name: sorted({spec.name, config.topic.name, *getattr(spec, "tags", ())})
+            for spec in config.facts
+        }
         self.deduper = Deduper(config.dedup)
         with store.session() as session:
             self.deduper.load(session)
@@ -344,6 +349,7 @@ class Processor:
             "title": article.title if article else None,
             "published": obs.published.isoformat() if obs and obs.published else None,
             "independent_sources": event.independent_sources,
+            "tags": self.fact_tags.get(fact, [fact, self.config.topic.name]),
             "history": self._history(session, key),
         }
         alert_key = "|".join(

@@ -81,6 +81,7 @@ def test_new_article_then_unchanged_then_a_change(processor: Processor) -> None:
     assert alert.payload["old_value"] == 400 and alert.payload["new_value"] == 600
     assert "600" in alert.payload["evidence"]
     assert alert.payload["url"] == "https://portledger.example/haiti/a2"
+    assert {"kenya_police_deployed", "haiti-mss"} <= set(alert.payload["tags"])  # routes select by tag
     assert alert.state == "pending"
 
 
