@@ -37,10 +37,12 @@ DATE_RE = re.compile(
     rf"|(?:{_WEEKDAY},?\s+)?(?:the\s+)?(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>{_YEAR}))?"
     rf"|(?P<m3>{_MONTH}),?\s+(?P<y3>{_YEAR})"
     rf"|(?P<m4>{_MONTH})(?=[\s,.;:)]|$)"
-    rf"|(?:(?P<rel>last|next|this)\s+)?(?P<wd>{_WEEKDAY})"
+    rf"|(?:(?P<rel>[Ll]ast|[Nn]ext|[Tt]his)\s+)?(?P<wd>{_WEEKDAY})"
     rf"|(?P<word>today|yesterday|tomorrow)"
     rf")(?!\w)"
 )
+# "Tuesday, the 30th": the day of the month says which Tuesday is meant
+_WEEKDAY_DAY = re.compile(r",?\s+the\s+([12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b")
 _FUTURE_RE = re.compile(
     r"\b(?:will|shall|is\s+(?:set|due|scheduled|expected)|are\s+(?:set|due|scheduled|expected)|"
     r"scheduled|due\s+to|set\s+to|ahead\s+of|upcoming|next|expires?|expiring|ends?|until|till|through|"
@@ -174,6 +176,13 @@ def find_dates(
                 if rel == "last" and delta == 0:
                     delta = 7
                 value = (published - timedelta(days=delta)).isoformat()
+            named_day = _WEEKDAY_DAY.match(sentence, match.end())
+            if named_day is not None:
+                value = _weekday_on(
+                    date.fromisoformat(value),
+                    int(named_day.group(1)),
+                    rel != "last" and (rel == "next" or want == "future"),
+                )
         elif groups["word"]:
             if published is None or not exact_day:
                 continue
@@ -182,6 +191,16 @@ def find_dates(
         if value is not None:
             found.append(DateMention(value=value, start=match.start(), end=match.end()))
     return found
+
+
+def _weekday_on(first: date, day: int, forward: bool) -> str | None:
+    """The same weekday as `first`, at most four weeks on (or back), that falls on `day`; None if none."""
+    step = timedelta(days=7 if forward else -7)
+    for weeks in range(5):
+        candidate = first + step * weeks
+        if candidate.day == day:
+            return candidate.isoformat()
+    return None
 
 
 def date_bounds(value: str) -> tuple[date, date]:

@@ -29,6 +29,7 @@ _YEAR_IN_TEXT = re.compile(r"(?:19|20)[0-9][0-9]")
 _LONGEST_SENTENCE = 1000
 _CLOSERS = "\"'”’)]»"
 _SINCE = re.compile(r"\bsince\s+(?:\w+\s+){0,2}$", _FLAGS)
+_CITED_YEAR = re.compile(r"\d\s*\($")
 _NOW = re.compile(r"\b(?:now|currently|so\s+far|to\s+date|today|at\s+present)\b", _FLAGS)
 _DATE_HINTS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "day",
                "tomorrow", "19", "20")  # fmt: skip
@@ -56,6 +57,7 @@ class _Rule:
     score: int
     total: bool
     anaphor: bool = False  # `{entity}` stands for an anaphor ("the island"), resolved from context
+    after_anchored: bool = False  # `after` began with "^": tried with match() at the value's end
 
 
 @dataclass(slots=True)
@@ -109,6 +111,7 @@ class _CompiledSpec:
             if spec.anaphora
             else []
         )
+        self.with_anaphora = sorted([*self.rules, *self.anaphor_rules], key=lambda rule: -rule.score)
         self.questions = _any(spec.questions)
         self.reject_before = _any(spec.reject_before)
         self.reject_after = _any(spec.reject_after)
@@ -123,10 +126,16 @@ class _CompiledSpec:
 
     @staticmethod
     def _rules(rules: Sequence[ValueRule], entity: str, *, anaphor: bool = False) -> list[_Rule]:
-        return [
+        # Strongest first (a stable sort keeps the YAML order among equals): the first rule that holds
+        # is then the best one, and the rest need not be tried.
+        compiled = [
             _Rule(
                 before=_compile(rule.before, entity),
-                after=_compile(rule.after, entity),
+                # "^..." is matched at the value's end in place: no slice of the text per rule and value
+                after=_compile(
+                    rule.after[1:] if rule.after and rule.after.startswith("^") else rule.after, entity
+                ),
+                after_anchored=bool(rule.after and rule.after.startswith("^")),
                 sentence=_compile(rule.sentence, entity),
                 window=rule.window,
                 score=rule.score,
@@ -135,6 +144,7 @@ class _CompiledSpec:
             )
             for rule in rules
         ]
+        return sorted(compiled, key=lambda rule: -rule.score)
 
 
 @register("rules")
@@ -192,10 +202,16 @@ class RuleExtractor:
                 found.extend(self._from_sentence(compiled, sentence, published, precision, index))
         if self._carrying:
             fired_at = {sentence.start: numbers for sentence, numbers in read}
-            for sentence, numbers in read:
+            for position, (sentence, numbers) in enumerate(read):
                 carrying = numbers & self._carrying
                 if not carrying:
                     continue
+                if position + 1 < len(read):
+                    upcoming = read[position + 1]
+                    if not text[sentence.end : upcoming[0].start].strip():
+                        carrying -= upcoming[1]  # the next sentence has cue words of its own
+                        if not carrying:
+                            continue
                 following = index.following(sentence.end)
                 if following is None:
                     continue
@@ -241,6 +257,10 @@ class RuleExtractor:
                 assert compiled.questions is not None
                 if not compiled.questions.search(question):
                     continue
+                if compiled.reject is not None and (
+                    compiled.reject.search(question) or _holds(answer, compiled.reject)
+                ):
+                    continue  # "When is the vote?" about an election is no answer for a Council vote
                 window = compiled.spec.answer_window
                 for value in self._values(compiled, answer, published, precision):
                     if value.start > window:
@@ -272,17 +292,6 @@ class RuleExtractor:
         text = sentence.text
         if len(text) > _LONGEST_SENTENCE:
             return  # a run-on page fragment, not a sentence anyone could quote as evidence
-        rules = compiled.rules
-        carried: str | None = None
-        if compiled.entity_re is not None:
-            # Per-entity facts: no entity named and none carried over means no rule can hold.
-            named = {compiled.canonical.get(m.group().lower()) for m in compiled.entity_re.finditer(text)}
-            if compiled.anaphora_re is not None and compiled.anaphora_re.search(text):
-                carried = self._carried_entity(compiled, index, sentence.start)
-            if carried is not None and named <= {carried}:
-                rules = [*rules, *compiled.anaphor_rules]
-            elif not named:
-                return
         # Values first: most cue sentences hold none, and finding that out is the cheapest test.
         values = [
             value
@@ -291,17 +300,28 @@ class RuleExtractor:
         ]
         if not values:
             return
+        rules = compiled.rules
+        carried: str | None = None
+        if compiled.entity_re is not None:
+            # Per-entity facts: no entity named and none carried over means no rule can hold.
+            named = {compiled.canonical.get(m.group().lower()) for m in compiled.entity_re.finditer(text)}
+            if compiled.anaphora_re is not None and compiled.anaphora_re.search(text):
+                carried = self._carried_entity(compiled, index, sentence.start)
+            if carried is not None and named <= {carried}:
+                rules = compiled.with_anaphora
+            elif not named:
+                return
         if compiled.reject is not None and compiled.reject.search(text):
             return
         for pattern in compiled.require:
-            if not pattern.search(text):
+            if not pattern.search(text) and not _in_question_before(pattern, index, sentence.start):
                 return
         for value in values:
             supported = self._support(compiled, sentence, value, rules, carried)
             if supported is None:
                 continue
             score, entity, left_edge = supported
-            if _holds(sentence, _NOW):
+            if _now_in_clause(text, value):
                 score += 2  # a figure the article marks as current beats one it does not
             if self._trapped(compiled, text, value, published, left_edge):
                 continue
@@ -337,19 +357,19 @@ class RuleExtractor:
         if not values:
             return
         block = compiled.carry_block
-        if block is not None and (_holds(sentence, block) or _holds(previous, block)):
+        if block is not None and (_holds(previous, block) or _holds(sentence, block)):
             return
         if compiled.reject is not None and compiled.reject.search(text):
             return
-        for pattern in compiled.require:
-            if not pattern.search(text):
+        for pattern in compiled.require:  # either sentence: "Malta sent boats. It says 12 are at sea."
+            if not pattern.search(text) and not pattern.search(previous.text):
                 return
         for value in values:
             supported = self._support(compiled, sentence, value, compiled.carry_rules)
             if supported is None:
                 continue
             score, _entity, left_edge = supported
-            if _holds(sentence, _NOW):
+            if _now_in_clause(text, value):
                 score += 2
             if self._trapped(compiled, text, value, published, left_edge):
                 continue
@@ -458,24 +478,30 @@ class RuleExtractor:
         rules: list[_Rule],
         carried: str | None = None,
     ) -> tuple[int, str | None, int] | None:
-        """The best rule that holds around the value, as (score, entity, left edge); None when none does.
+        """The first (strongest) rule that holds around the value, as (score, entity, left edge), or None.
 
         The left edge is where the trap window may start: 0, or where a `total` rule's match begins.
         """
         text = sentence.text
         if not rules:
             return 1, None, 0
-        best: tuple[int, str | None, int] | None = None
-        for rule in rules:
-            if best is not None and rule.score <= best[0]:
-                continue
+        holds = sentence.holds
+        for rule in rules:  # strongest first: the first rule that holds wins
             entity: str | None = None
             left_edge = 0
-            if rule.sentence is not None and not _holds(sentence, rule.sentence):
-                continue
+            if rule.sentence is not None:
+                found = holds.get(id(rule.sentence))  # _holds, inlined: this loop is the hot one
+                if found is None:
+                    found = holds[id(rule.sentence)] = rule.sentence.search(text) is not None
+                if not found:
+                    continue
             # `after` first: it is anchored at the value, so it fails fast; `before` scans its window.
             if rule.after is not None:
-                match = rule.after.search(text[value.end : value.end + rule.window])
+                match = (
+                    rule.after.match(text, value.end, value.end + rule.window)
+                    if rule.after_anchored
+                    else rule.after.search(text[value.end : value.end + rule.window])
+                )
                 if match is None:
                     continue
                 entity = match.groupdict().get("entity") or entity
@@ -492,8 +518,8 @@ class RuleExtractor:
                 entity = carried if rule.anaphor else compiled.canonical.get(entity.lower())
                 if entity is None:
                     continue
-            best = (rule.score, entity, left_edge)
-        return best
+            return rule.score, entity, left_edge
+        return None
 
     @staticmethod
     def _trapped(
@@ -523,6 +549,8 @@ class RuleExtractor:
                 start, end = match.span()
                 if (start and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
                     continue
+                if _CITED_YEAR.search(text, 0, start) and text[end : end + 1] == ")":
+                    continue  # "resolution 2699 (2023)": a year naming a document, not the figure's time
                 if not clause_start <= start < clause_end:
                     continue  # another statement of the sentence
                 if int(match.group()) < published.year and not _SINCE.search(text, 0, start):
@@ -603,6 +631,26 @@ def _holds(sentence: _Sentence, pattern: Pattern[str]) -> bool:
     if found is None:
         found = sentence.holds[key] = pattern.search(sentence.text) is not None
     return found
+
+
+def _in_question_before(pattern: Pattern[str], index: SentenceIndex, pos: int) -> bool:
+    """An answer's context is its question: "When does the mandate end? On October 2, after the vote"."""
+    if "?" not in index.text:  # most articles ask nothing: skip finding the sentence before
+        return False
+    previous = index.preceding(pos)
+    if previous is None or index.text[previous[0] : previous[1]].rstrip(_CLOSERS)[-1:] != "?":
+        return False
+    return pattern.search(index.text, previous[0], previous[1]) is not None
+
+
+def _now_in_clause(text: str, value: _Value) -> bool:
+    """Whether the value's own clause (semicolons split a sentence) says "now", "today", "currently".
+
+    "Its predecessor was authorized at 2,500; today it counts 980": the "today" is not the 2,500's.
+    """
+    start = text.rfind(";", 0, value.start) + 1
+    end = text.find(";", value.end)
+    return _NOW.search(text, start, end if end >= 0 else len(text)) is not None
 
 
 def _hedge(text: str, start: int, value_start: int) -> str:

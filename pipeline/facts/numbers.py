@@ -20,7 +20,7 @@ _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1
 _SHORT_SCALES = {"k": 1_000, "m": 1_000_000, "mn": 1_000_000, "bn": 1_000_000_000}
 
 _UNIT_WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
-# "the thousand that Nairobi pledged": a bare scale word after "the" counts one of it
+# "the thousand it pledged": a bare scale word after "the" counts one of it
 _WORD_NUMBER = (
     r"(?:(?<=the\s)thousand|"
     rf"(?:{_UNIT_WORDS}|a)(?:[\s-]+(?:and[\s-]+)?(?:{_UNIT_WORDS}|hundred|thousand|million|billion))*)"

@@ -73,6 +73,10 @@ class FactSpec(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: FactKind
     description: str = ""
+    tags: list[str] = Field(
+        default_factory=list,
+        description="labels alert routes can select on, besides the fact's and the topic's names",
+    )
     triggers: list[str] = Field(
         min_length=1,
         description="literal words or word beginnings, any case, found at the start of a word; only "
@@ -107,7 +111,7 @@ class FactSpec(BaseModel):
     carry_rules: list[ValueRule] = Field(
         default_factory=list,
         description="rules for the sentence right after a cue sentence when it holds no cue word itself "
-        '("Kenya\'s ministry spoke. It said 740 of its officers remain"): the subject carries over; the '
+        '("The navy spoke. It said 12 of its boats are at sea"): the subject carries over; the '
         "evidence spans both sentences",
     )
     carry_block: list[str] = Field(

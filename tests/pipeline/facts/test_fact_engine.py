@@ -80,6 +80,17 @@ def _spec(**overrides: object) -> dict[str, object]:
             "questions cannot name an entity",
         ),
         ({"questions": ["(unclosed"]}, "bad regular expression"),
+        ({"carry_rules": [{"before": r"{entity}\s+has\s+$"}]}, "carry_rules name no entity"),
+        (
+            {
+                "kind": "count_per_entity",
+                "entities": {"Chad": []},
+                "rules": [{"before": r"{entity}\s+has\s+$"}],
+                "carry_rules": [{"after": r"^\s+boats"}],
+            },
+            "carry_rules name no entity",
+        ),
+        ({"carry_block": ["(unclosed"]}, "bad regular expression"),
         ({"triggers": []}, "at least 1 item"),
         ({"name": "Bad Name"}, "String should match pattern"),
     ],
@@ -181,6 +192,37 @@ def test_made_up_topic_carries_entities_and_answers_questions() -> None:
     later = engine.extract("Five new shelters opened, bringing the total to 35.", date(2026, 2, 20))
     assert [(o.fact, o.value) for o in later] == [("shelters_open", 35)]
     assert engine.extract("Five new shelters opened on Sunday.", date(2026, 2, 20)) == []
+
+
+def test_made_up_topic_carries_the_subject_to_the_next_sentence() -> None:
+    """carry_rules read the sentence after a cue sentence; carry_block words make the subject unclear."""
+    spec = FactSpec.model_validate(
+        {
+            "name": "malta_boats",
+            "kind": "count",
+            "triggers": ["malta"],
+            "require": [r"\bboats?\b"],
+            "rules": [{"after": r"^\s*Maltese\s+boats\b"}],
+            "carry_rules": [{"after": r"^\s*(?:of\s+its\s+)?boats\s+(?:are\s+)?at\s+sea\b"}],
+            "carry_block": [r"\bItal\w*"],
+        }
+    )
+    engine = FactEngine([spec])
+    when = date(2026, 2, 20)
+    text = "Malta's navy gave an update.\nIt said 12 of its boats are at sea."
+    [found] = engine.extract(text, when)
+    assert (found.value, found.entity) == (12, None)
+    assert found.evidence == text  # both sentences, the line break included
+    assert text[found.start : found.end] == found.evidence
+    assert engine.extract("Malta and Italy gave an update. It said 12 boats are at sea.", when) == []
+    assert (
+        engine.extract("Malta's navy gave an update. Rome said 9 boats are at sea in Italian waters.", when)
+        == []
+    )
+    # a following sentence with its own cue word is read by the ordinary rules only
+    assert engine.extract("Malta's navy spoke. Malta said 12 boats are at sea.", when) == []
+    # no cue sentence before: nothing to carry
+    assert engine.extract("The navy spoke. It said 12 boats are at sea.", when) == []
 
 
 def test_one_value_per_fact_best_supported_then_first() -> None:
