@@ -73,8 +73,7 @@ class Processor:
         )
         # Routes can select alerts by tag: a fact's own tags, plus its name and the topic's.
         self.fact_tags = {
-            spec.name: sorted({spec.name, config.topic.name, *spec.tags})
-            for spec in config.facts
+            spec.name: sorted({spec.name, config.topic.name, *spec.tags}) for spec in config.facts
         }
         self.deduper = Deduper(config.dedup)
         with store.session() as session:
