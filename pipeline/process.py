@@ -112,7 +112,10 @@ class Processor:
         url = doc.url or doc.canonical_url or ""
         title = doc.title or hint_title
         if not self.relevance.is_relevant(title, doc.text):
-            return PageOutcome(url, "irrelevant", f"none of the topic keywords of {self.config.topic.name}")
+            topic = self.config.topic
+            return PageOutcome(
+                url, "irrelevant", f"fewer than {topic.min_keyword_hits} keyword(s) of {topic.name}"
+            )
         with self._lock:
             try:
                 return self._ingest(doc, url, title, source, fetched_at, hint_published)
