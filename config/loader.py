@@ -107,7 +107,7 @@ def _read_yaml(file: Path) -> tuple[Any, dict[Path_, int]]:
 
 def _walk_errors(exc: ValidationError) -> Iterator[tuple[Path_, str]]:
     for err in exc.errors(include_url=False):
-        yield tuple(err["loc"]), err["msg"]
+        yield tuple(err["loc"]), err["msg"].removeprefix("Value error, ")
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:

@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -24,11 +24,37 @@ def parse_duration(text: str) -> timedelta:
 
 
 class Schedule(BaseModel):
+    """When a source is crawled: every interval, or on a crontab schedule."""
+
     model_config = ConfigDict(extra="forbid")
 
     every: str | None = Field(default="30m", description="interval such as 15m, 1h, 1d")
-    cron: str | None = Field(default=None, description="crontab expression, instead of every")
-    jitter: str | None = "60s"
+    cron: str | None = Field(
+        default=None, description="crontab expression (minute hour day month weekday), instead of every"
+    )
+    jitter: str | None = Field(
+        default="60s", description="random delay added to each run, at most ¼ interval"
+    )
+
+    @field_validator("every", "jitter")
+    @classmethod
+    def _duration(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Checked when the config loads, so a typo is reported with its file and line, not at run time.
+        if value is not None and parse_duration(value) <= timedelta(0) and info.field_name == "every":
+            raise ValueError(f"{value!r}: the interval must be longer than zero")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str | None) -> str | None:
+        if value is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(value, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a crontab expression: {exc}") from None
+        return value
 
 
 class SourceConfig(BaseModel):

@@ -102,3 +102,21 @@ def test_duplicate_source_names_are_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"topic.yaml:3: sources: .*'a' is used twice"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ("{every: banana}", "schedule.every: 'banana' is not a duration"),
+        ("{cron: '99 * * * *'}", "schedule.cron: '99 * * * *' is not a crontab expression"),
+    ],
+)
+def test_bad_schedules_are_config_errors_with_their_line(tmp_path: Path, schedule: str, message: str) -> None:
+    path = write(
+        tmp_path,
+        "topic:\n  name: demo\nsources:\n  - name: x\n    url: http://a.example/feed\n"
+        f"    schedule: {schedule}\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert f"{path}:6: sources[0].{message}" in str(info.value)
