@@ -29,7 +29,7 @@ _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
 
 # Every form starts with a digit, a capital (month, weekday), "the", "last/next/this" or "today/yesterday/
-# tomorrow": the leading lookahead lets the scan skip every other position cheaply.
+# tomorrow/tonight": the leading lookahead lets the scan skip every other position cheaply.
 DATE_RE = re.compile(
     rf"(?=[0-9A-Ztlny])(?<![\w-])(?:"
     rf"(?P<iy>{_YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)"
@@ -38,7 +38,7 @@ DATE_RE = re.compile(
     rf"|(?P<m3>{_MONTH}),?\s+(?P<y3>{_YEAR})"
     rf"|(?P<m4>{_MONTH})(?=[\s,.;:)]|$)"
     rf"|(?:(?P<rel>[Ll]ast|[Nn]ext|[Tt]his)\s+)?(?P<wd>{_WEEKDAY})"
-    rf"|(?P<word>today|yesterday|tomorrow)"
+    rf"|(?P<word>today|yesterday|tomorrow|tonight|this\s+(?:morning|afternoon|evening))"
     rf")(?!\w)"
 )
 # "Tuesday, the 30th": the day of the month says which Tuesday is meant
@@ -186,7 +186,7 @@ def find_dates(
         elif groups["word"]:
             if published is None or not exact_day:
                 continue
-            shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[groups["word"]]
+            shift = {"yesterday": -1, "tomorrow": 1}.get(groups["word"], 0)  # "tonight": today
             value = (published + timedelta(days=shift)).isoformat()
         if value is not None:
             found.append(DateMention(value=value, start=match.start(), end=match.end()))

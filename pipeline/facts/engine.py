@@ -32,7 +32,7 @@ _SINCE = re.compile(r"\bsince\s+(?:\w+\s+){0,2}$", _FLAGS)
 _CITED_YEAR = re.compile(r"\d\s*\($")
 _NOW = re.compile(r"\b(?:now|currently|so\s+far|to\s+date|today|at\s+present)\b", _FLAGS)
 _DATE_HINTS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "day",
-               "tomorrow", "19", "20")  # fmt: skip
+               "tomorrow", "tonight", "morning", "afternoon", "evening", "19", "20")  # fmt: skip
 _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*(?:[ \u00a0]+[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*)*")
 _NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*")
 
