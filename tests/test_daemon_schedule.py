@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crawler.config import Schedule, SourceConfig
+from factwatch.commands.common import sources_from_urls
 from factwatch.daemon.schedule import (
     cron_trigger,
     first_run_time,
     last_completed_runs,
     plan_source,
     plan_sources,
-    unique_names,
 )
 from factwatch.errors import UserError
 from pipeline.store import Store
@@ -101,4 +101,6 @@ def test_source_names_unique() -> None:
         plan_sources([source("x"), source("x")])
     disabled = source("y").model_copy(update={"enabled": False})
     assert [p.name for p in plan_sources([source("x"), disabled])] == ["x"]
-    assert [s.name for s in unique_names([source("h"), source("h"), source("h")])] == ["h", "h-2", "h-3"]
+    # --source URLs on one host get names of their own (run and daemon share sources_from_urls).
+    urls = ["http://h.example/a.xml", "http://h.example/b.xml", "http://h.example/c.xml"]
+    assert [s.name for s in sources_from_urls(urls)] == ["h.example", "h.example-2", "h.example-3"]

@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from factwatch.settings import resolve_config_path, resolve_db_url
+from factwatch.errors import UserError
+from factwatch.settings import resolve_config_path, resolve_data_dir, resolve_db_url
 
 
 def add_config_arg(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +38,45 @@ def add_notify_arg(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="apprise URL to notify, repeatable (env FACTWATCH_NOTIFY, space-separated)",
     )
+
+
+def add_crawl_args(parser: argparse.ArgumentParser) -> None:
+    """The flags `run` and `daemon` share: which sources to crawl and where the archive goes."""
+    parser.add_argument(
+        "--source",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="crawl this feed, news sitemap or page instead of the configured sources (repeatable)",
+    )
+    parser.add_argument("--data-dir", help="where the WARC archive is written (env FACTWATCH_DATA)")
+    parser.add_argument("--no-archive", action="store_true", help="do not write WARC files")
+
+
+def sources_from_urls(urls: list[str]) -> list[Any]:
+    """`--source` URLs as sources of a detected kind, named by host; repeats numbered (host, host-2, …) so
+    each keeps a health record of its own."""
+    from crawler.config import SourceConfig
+
+    sources = []
+    counts: dict[str, int] = {}
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UserError(f"--source {url!r}: expected an http(s) URL")
+        counts[parts.hostname] = n = counts.get(parts.hostname, 0) + 1
+        name = parts.hostname if n == 1 else f"{parts.hostname}-{n}"
+        sources.append(SourceConfig(name=name, url=url, kind="auto"))
+    return sources
+
+
+def archive_dir_for(args: argparse.Namespace, config: Any) -> Path | None:
+    """Where this crawl's WARC files go (created), or None when archiving is off."""
+    if args.no_archive or not config.crawl.archive:
+        return None
+    archive_dir = resolve_data_dir(args.data_dir) / "archive"
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    return archive_dir
 
 
 def add_json_arg(parser: argparse.ArgumentParser) -> None:

@@ -6,9 +6,18 @@ import argparse
 import logging
 from typing import Any
 
-from factwatch.commands.common import add_config_arg, add_db_arg, add_notify_arg, load_app_config, open_store
+from factwatch.commands.common import (
+    add_config_arg,
+    add_crawl_args,
+    add_db_arg,
+    add_notify_arg,
+    archive_dir_for,
+    load_app_config,
+    open_store,
+    sources_from_urls,
+)
 from factwatch.errors import UserError
-from factwatch.settings import resolve_data_dir, resolve_notify
+from factwatch.settings import resolve_notify
 
 
 def add_parser(subparsers: Any) -> None:
@@ -23,15 +32,7 @@ def add_parser(subparsers: Any) -> None:
     add_config_arg(parser)
     add_db_arg(parser)
     add_notify_arg(parser)
-    parser.add_argument(
-        "--source",
-        metavar="URL",
-        action="append",
-        default=[],
-        help="crawl this feed, news sitemap or page instead of the configured sources (repeatable)",
-    )
-    parser.add_argument("--data-dir", help="where the WARC archive is written (env FACTWATCH_DATA)")
-    parser.add_argument("--no-archive", action="store_true", help="do not write WARC files")
+    add_crawl_args(parser)
     parser.add_argument(
         "--health-port",
         type=int,
@@ -56,9 +57,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     # Nothing that imports twisted.internet.reactor may run before the daemon installs the asyncio reactor;
     # every import below is free of it.
-    from factwatch.commands.run import sources_from_urls
     from factwatch.daemon import Daemon, DaemonOptions, run_daemon
-    from factwatch.daemon.schedule import unique_names
     from factwatch.health import resolve_health_host, resolve_health_port
 
     # Library warnings (Scrapy deprecations and the like) become log records, so `--log-format json`
@@ -67,13 +66,10 @@ def run(args: argparse.Namespace) -> int:
     if args.shutdown_grace < 0:
         raise UserError("--shutdown-grace: must be zero or more seconds")
     config = load_app_config(args)
-    sources = unique_names(sources_from_urls(args.source)) if args.source else list(config.sources)
+    sources = sources_from_urls(args.source) if args.source else list(config.sources)
     if not sources:
         raise UserError("no sources to crawl: add `sources` to the config file or pass --source URL")
-    archive_dir = None
-    if not args.no_archive and config.crawl.archive:
-        archive_dir = resolve_data_dir(args.data_dir) / "archive"
-        archive_dir.mkdir(parents=True, exist_ok=True)
+    archive_dir = archive_dir_for(args, config)
     options = DaemonOptions(
         config=config,
         sources=sources,

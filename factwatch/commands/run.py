@@ -5,19 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
-from urllib.parse import urlsplit
 
 from factwatch.commands.common import (
     add_config_arg,
+    add_crawl_args,
     add_db_arg,
     add_json_arg,
     add_notify_arg,
+    archive_dir_for,
     load_app_config,
     open_store,
     print_json,
+    sources_from_urls,
 )
-from factwatch.errors import UserError
-from factwatch.settings import resolve_data_dir, resolve_notify
+from factwatch.settings import resolve_notify
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,28 +31,8 @@ def add_parser(subparsers: Any) -> None:
     add_db_arg(parser)
     add_notify_arg(parser)
     add_json_arg(parser)
-    parser.add_argument(
-        "--source",
-        metavar="URL",
-        action="append",
-        default=[],
-        help="crawl this feed, news sitemap or page instead of the configured sources (repeatable)",
-    )
-    parser.add_argument("--data-dir", help="where the WARC archive is written (env FACTWATCH_DATA)")
-    parser.add_argument("--no-archive", action="store_true", help="do not write WARC files")
+    add_crawl_args(parser)
     parser.set_defaults(func=run)
-
-
-def sources_from_urls(urls: list[str]) -> list[Any]:
-    from crawler.config import SourceConfig
-
-    sources = []
-    for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UserError(f"--source {url!r}: expected an http(s) URL")
-        sources.append(SourceConfig(name=parts.hostname, url=url, kind="auto"))
-    return sources
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,13 +47,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         dispatcher = Dispatcher(store, config.routes, config.alerts, notify)
         processor = Processor(store, config)
-        archive_dir = (
-            None
-            if args.no_archive or not config.crawl.archive
-            else resolve_data_dir(args.data_dir) / "archive"
-        )
-        if archive_dir is not None:
-            archive_dir.mkdir(parents=True, exist_ok=True)
+        archive_dir = archive_dir_for(args, config)
         report = crawl_blocking(
             config=config, processor=processor, store=store, sources=sources, archive_dir=archive_dir
         )
@@ -80,17 +55,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if args.json:
-        print_json({"crawl": _as_dict(report), "alerts": _as_dict(delivery)})
+        print_json({"crawl": report.as_dict(), "alerts": delivery.as_dict()})
     else:
-        print(getattr(report, "summary", lambda: str(report))())
-        print(getattr(delivery, "summary", lambda: str(delivery))())
+        print(report.summary())
+        print(delivery.summary())
     sys.stdout.flush()
     return 0
-
-
-def _as_dict(obj: Any) -> Any:
-    if hasattr(obj, "as_dict"):
-        return obj.as_dict()
-    from dataclasses import asdict, is_dataclass
-
-    return asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else str(obj)

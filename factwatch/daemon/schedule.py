@@ -9,7 +9,7 @@ avoids pickled job state that breaks when code changes between versions.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -173,17 +173,6 @@ def plan_sources(sources: Sequence[SourceConfig]) -> list[SourcePlan]:
         seen.add(source.name)
         plans.append(plan_source(source))
     return plans
-
-
-def unique_names(sources: Iterable[SourceConfig]) -> list[SourceConfig]:
-    """`--source` URLs are named by host; number repeats (host, host-2, …) so each has its own history."""
-    counts: dict[str, int] = {}
-    out = []
-    for source in sources:
-        counts[source.name] = counts.get(source.name, 0) + 1
-        n = counts[source.name]
-        out.append(source if n == 1 else source.model_copy(update={"name": f"{source.name}-{n}"}))
-    return out
 
 
 def last_completed_runs(store: Store) -> dict[str, datetime]:
