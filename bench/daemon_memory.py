@@ -1,7 +1,8 @@
 """Resident memory of the real daemon over 50 crawl cycles, with new articles on the site every cycle.
 
 Starts `factwatch daemon` as a child process against a loopback news site (schedule: every 1s), adds
-fresh articles after each finished crawl, and samples the child's VmRSS from /proc after cycles 5 and 50.
+fresh articles after each finished crawl, and samples the VmRSS of the child and its page worker
+processes from /proc after cycles 5 and 50.
 A daemon that runs for weeks must not grow: the target is rss_50 / rss_5 <= 1.10.
 
     .venv/bin/python bench/daemon_memory.py [--cycles 50] [--per-cycle 3]
@@ -101,11 +102,38 @@ def paragraph(rng: random.Random, n: int) -> str:
     return f"In Haiti, {' '.join(words)}. Officers from Kenya said the {rng.choice(WORDS)} improved."
 
 
-def vm_rss_mb(pid: int) -> float:
+def _own_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    return 0.0  # a kernel thread or a process that just exited
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def vm_rss_mb(pid: int) -> float:
+    """The daemon's resident memory plus its page worker processes' (crawl.process_workers)."""
+    total = 0.0
+    for each in [pid, *_descendants(pid)]:
+        try:
+            total += _own_rss_mb(each)
+        except OSError:
+            continue
+    return total
 
 
 def finished_runs(db: Path) -> int:

@@ -107,6 +107,14 @@ class CrawlSettings(BaseModel):
     revisit: list[str] = Field(default_factory=lambda: ["15m", "1h", "3h", "1d"])
     archive: bool = True
     archive_max_bytes: int = 100_000_000
+    process_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "worker processes that clean pages and read facts beside the crawler (0: in the crawler's "
+            "own process; unset: one fewer than the CPUs, at most 4; env FACTWATCH_PROCESS_WORKERS wins)"
+        ),
+    )
 
     @field_validator("revisit")
     @classmethod

@@ -75,18 +75,43 @@ class ProcessPagePipeline:
             return item
         context = _context(self.crawler)
         loop = asyncio.get_running_loop()
-        item.outcome = await loop.run_in_executor(self.executor, self._process, context, item)
+        processor = context.processor
+        prepare = getattr(processor, "prepare_async", None)
+        if prepare is None:
+            item.outcome = await loop.run_in_executor(self.executor, self._process, context, item)
+            return item
+        # The pure half (cleaning, fingerprint, facts) runs in a worker process when there is one;
+        # only the database half comes back to a thread of this process.
+        try:
+            prepared = await asyncio.wrap_future(prepare(item.page))
+        except Exception as exc:
+            item.outcome = self._failed(item, exc)
+            return item
+        item.outcome = await loop.run_in_executor(self.executor, self._commit, context, item, prepared)
         return item
 
     @staticmethod
-    def _process(context: CrawlContext, item: PageItem) -> Any:
+    def _failed(item: PageItem, exc: BaseException) -> Any:
+        from types import SimpleNamespace
+
+        logger.error("processing %s failed: %s: %s", item.url, type(exc).__name__, exc)
+        return SimpleNamespace(url=item.url, status="rejected", reason=f"processing failed: {exc}")
+
+    @classmethod
+    def _commit(cls, context: CrawlContext, item: PageItem, prepared: Any) -> Any:
+        try:
+            return context.processor.commit(prepared)  # type: ignore[attr-defined]
+        except Exception as exc:  # a page that breaks the processor must not break the crawl
+            logger.exception("processing %s failed", item.url)
+            return cls._failed(item, exc)
+
+    @classmethod
+    def _process(cls, context: CrawlContext, item: PageItem) -> Any:
         try:
             return context.processor.process_page(item.page)
         except Exception as exc:  # a page that breaks the processor must not break the crawl
             logger.exception("processing %s failed", item.url)
-            from types import SimpleNamespace
-
-            return SimpleNamespace(url=item.url, status="rejected", reason=f"processing failed: {exc}")
+            return cls._failed(item, exc)
 
 
 class RecordOutcomePipeline:

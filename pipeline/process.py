@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -20,9 +21,7 @@ from sqlmodel import Session, col, select
 
 from config.models import AppConfig
 from pipeline.changes import Entry, Event, Policy, State, diff, evaluate
-from pipeline.extract import extract_document
-from pipeline.facts import FactEngine
-from pipeline.relevance import Relevance
+from pipeline.prepare import Prepared, PreparePool, Preparer, configured_workers
 from pipeline.store import Store
 from pipeline.store.models import Article, FactChange, FactObservation, FactState
 from pipeline.types import Document, FetchedPage, Observation
@@ -31,8 +30,6 @@ from pipeline.urls import canonical_url, host_of, normalize_url
 logger = logging.getLogger(__name__)
 
 Status = Literal["new", "version", "duplicate", "unchanged", "irrelevant", "rejected"]
-
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +41,6 @@ class PageOutcome:
     events: int = 0
 
 
-def _charset(headers: dict[str, str]) -> str | None:
-    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    for part in ctype.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip("\"' ")
-    return None
-
-
 def _value_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
@@ -60,13 +48,13 @@ def _value_key(value: Any) -> str:
 class Processor:
     """Holds what is costly to build once (fact engine, dedup index) and processes pages one at a time."""
 
-    def __init__(self, store: Store, config: AppConfig) -> None:
+    def __init__(self, store: Store, config: AppConfig, *, workers: int | None = None) -> None:
         from pipeline.dedupe import Deduper
 
         self.store = store
         self.config = config
-        self.engine = FactEngine(config.facts)
-        self.relevance = Relevance(config.topic.keywords, config.topic.min_keyword_hits)
+        self.preparer = Preparer(config)
+        self.engine = self.preparer.engine
         self.policy = Policy(
             min_sources=config.changes.min_sources,
             conflict_window=timedelta(hours=config.changes.conflict_window_hours),
@@ -79,26 +67,26 @@ class Processor:
         with store.session() as session:
             self.deduper.load(session)
         self._lock = threading.Lock()
+        # Worker processes for the pure half (cleaning, fingerprints, facts); started on first use.
+        self.pool = PreparePool(
+            config,
+            configured_workers(config) if workers is None else workers,
+            self.preparer.prepare_page,
+        )
+
+    def close(self) -> None:
+        """Stops the worker processes (the store stays open: its owner closes it)."""
+        self.pool.close()
 
     # -- entry points -------------------------------------------------------------------------------
 
     def process_page(self, page: FetchedPage) -> PageOutcome:
-        url = page.final_url or page.url
-        rejected = self._reject_reason(page)
-        if rejected:
-            return PageOutcome(url, "rejected", rejected)
-        doc = extract_document(page.body, url, encoding_hint=_charset(page.headers))
-        if doc is not None and doc.paywalled:
-            return PageOutcome(url, "rejected", "paywall-only page")
-        if doc is None or not doc.text.strip():
-            return PageOutcome(url, "rejected", "no article text")
-        return self.process_document(
-            doc,
-            source=page.source,
-            fetched_at=page.fetched_at,
-            hint_published=page.hint_published,
-            hint_title=page.hint_title,
-        )
+        """Both halves in the calling thread (tests, the CLI, anything without a pool)."""
+        return self.commit(self.preparer.prepare_page(page))
+
+    def prepare_async(self, page: FetchedPage) -> Future[Prepared]:
+        """The pure half in a worker process when there is one; pass the result to `commit`."""
+        return self.pool.submit(page)
 
     def process_document(
         self,
@@ -109,16 +97,23 @@ class Processor:
         hint_published: datetime | None = None,
         hint_title: str | None = None,
     ) -> PageOutcome:
-        url = doc.url or doc.canonical_url or ""
-        title = doc.title or hint_title
-        if not self.relevance.is_relevant(title, doc.text):
-            topic = self.config.topic
-            return PageOutcome(
-                url, "irrelevant", f"fewer than {topic.min_keyword_hits} keyword(s) of {topic.name}"
-            )
+        prepared = self.preparer.prepare_document(
+            doc,
+            source=source,
+            fetched_at=fetched_at,
+            hint_published=hint_published,
+            hint_title=hint_title,
+        )
+        return self.commit(prepared)
+
+    def commit(self, prepared: Prepared) -> PageOutcome:
+        """The database half: dedup verdict, article, observations, timeline and alerts in one transaction."""
+        url = prepared.url
+        if prepared.verdict != "ready":
+            return PageOutcome(url, prepared.verdict, prepared.reason)
         with self._lock:
             try:
-                return self._ingest(doc, url, title, source, fetched_at, hint_published)
+                return self._ingest(prepared)
             except Exception as exc:  # a bad page must never stop the crawl or lose stored data
                 self.deduper.rollback_pending()
                 logger.warning(
@@ -154,32 +149,15 @@ class Processor:
 
     # -- internals ----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _reject_reason(page: FetchedPage) -> str:
-        if page.status != 200:
-            return f"HTTP status {page.status}"
-        ctype = next((v for k, v in page.headers.items() if k.lower() == "content-type"), "")
-        base = ctype.split(";", 1)[0].strip().lower()
-        if base and base not in _HTML_TYPES:
-            return f"not an HTML page (Content-Type {base})"
-        if not page.body.strip():
-            return "empty body"
-        return ""
-
-    def _ingest(
-        self,
-        doc: Document,
-        url: str,
-        title: str | None,
-        source: str | None,
-        fetched_at: datetime | None,
-        hint_published: datetime | None,
-    ) -> PageOutcome:
+    def _ingest(self, prepared: Prepared) -> PageOutcome:
+        doc, fingerprint = prepared.doc, prepared.fingerprint
+        if doc is None or fingerprint is None:  # pragma: no cover - "ready" always carries both
+            raise ValueError("a prepared page without its document")
+        url, title, source = prepared.url, prepared.title, prepared.source
         canon = canonical_url(url, doc.canonical_url)
         publisher = doc.publisher or host_of(url)
-        published = doc.published or hint_published
-        fetched = fetched_at or datetime.now(UTC)
-        fingerprint = self.deduper.fingerprint(doc.text)
+        published = doc.published or prepared.hint_published
+        fetched = prepared.fetched_at or datetime.now(UTC)
         with self.store.session() as session:
             verdict = self.deduper.check(
                 session,
@@ -223,7 +201,9 @@ class Processor:
             session.add(article)
             session.flush()
             self.deduper.register(session, article, verdict, fingerprint)
-            observations = self.engine.extract(doc.text, published, precision=doc.published_precision)
+            observations: Sequence[Observation] = prepared.observations
+            if published != prepared.facts_published:  # dated by the previous version: read again
+                observations = self.preparer.read_facts(doc, published)
             events = self._record_facts(session, article, observations, retired, published or fetched)
             session.commit()
         self.deduper.commit_pending()

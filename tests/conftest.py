@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# Page worker processes cost a spawn (about a second) per Processor: the suite runs pages in-process
+# unless a test asks for workers (tests/pipeline/test_prepare.py, tests/crawler/test_workers.py).
+os.environ.setdefault("FACTWATCH_PROCESS_WORKERS", "0")
+
 # Loopback delivery targets (SMTP, HTTP) for every test that reads what alerts delivered.
 pytest_plugins = ["tests.support.sinks"]
 

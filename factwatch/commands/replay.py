@@ -66,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         dispatcher = Dispatcher(store, config.routes, config.alerts, notify)
         processor = Processor(store, config)
-        report = replay_blocking(
-            args.archives, config=config, processor=processor, store=store, snapshots=snapshots
-        )
+        try:
+            report = replay_blocking(
+                args.archives, config=config, processor=processor, store=store, snapshots=snapshots
+            )
+        finally:
+            processor.close()
         delivery = dispatcher.deliver_pending()
     finally:
         store.close()

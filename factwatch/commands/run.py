@@ -48,9 +48,12 @@ def run(args: argparse.Namespace) -> int:
         dispatcher = Dispatcher(store, config.routes, config.alerts, notify)
         processor = Processor(store, config)
         archive_dir = archive_dir_for(args, config)
-        report = crawl_blocking(
-            config=config, processor=processor, store=store, sources=sources, archive_dir=archive_dir
-        )
+        try:
+            report = crawl_blocking(
+                config=config, processor=processor, store=store, sources=sources, archive_dir=archive_dir
+            )
+        finally:
+            processor.close()
         delivery = dispatcher.deliver_pending()
     finally:
         store.close()

@@ -160,6 +160,9 @@ class Daemon:
             self._heartbeat_thread.join(timeout=5)
         if self.health_server is not None:
             self.health_server.stop()
+        close_processor = getattr(self.processor, "close", None)
+        if close_processor is not None:
+            close_processor()
         self.lease.release()
         self.store.close()
 

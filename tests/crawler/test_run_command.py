@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def factwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FACTWATCH_DB": f"sqlite:///{cwd / 'fw.db'}", "FACTWATCH_DATA": str(cwd / "data")}
+    env["FACTWATCH_PROCESS_WORKERS"] = "1"  # as on a user's multi-core machine: pages in a worker process
     env.pop("FACTWATCH_NOTIFY", None)
     result = subprocess.run(
         [sys.executable, "-m", "factwatch.cli", *args],
@@ -49,6 +50,7 @@ def test_run_crawls_once_archives_and_a_second_run_downloads_nothing(tmp_path: P
         assert first.returncode == 0, first.stderr
         report = json.loads(first.stdout)
         assert report["crawl"]["outcomes"] == {"new": 3}
+        assert "started 1 page worker process(es)" in first.stderr
         assert sorted(report["crawl"]["sources"]) == ["127.0.0.1", "127.0.0.1-2"]  # repeats named apart
         assert list((tmp_path / "data" / "archive").glob("*.warc.gz"))
         article_hits = sum(site.hits(f"/news/{i}.html") for i in range(3))

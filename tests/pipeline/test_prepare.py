@@ -1,0 +1,135 @@
+"""The pure half of processing in worker processes: same results as in-process, and no page lost."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+from warcio.archiveiterator import ArchiveIterator
+
+from config.loader import load_config
+from config.models import AppConfig
+from pipeline.prepare import PreparePool, Preparer, auto_workers, configured_workers
+from pipeline.process import Processor
+from pipeline.store import Store
+from pipeline.store.models import Article, FactObservation
+from pipeline.types import FetchedPage
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def config() -> AppConfig:
+    return load_config(ROOT / "config" / "haiti-mss.yaml")
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[FetchedPage]:
+    """Every archived response of the fixture site, in archive order (articles, feeds, bad pages)."""
+    found: list[FetchedPage] = []
+    for archive in sorted(FIXTURES.glob("*.warc.gz")):
+        with archive.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                found.append(
+                    FetchedPage(
+                        url=record.rec_headers.get_header("WARC-Target-URI"),
+                        status=int(record.http_headers.get_statuscode()),
+                        body=record.content_stream().read(),
+                        headers=dict(record.http_headers.headers),
+                        source="fixture",
+                    )
+                )
+    assert len(found) > 20
+    return found
+
+
+@pytest.fixture
+def pool(config: AppConfig) -> Iterator[PreparePool]:
+    local = Preparer(config)
+    pool = PreparePool(config, 1, local.prepare_page)
+    yield pool
+    pool.close()
+
+
+def test_a_worker_prepares_exactly_what_this_process_prepares(
+    config: AppConfig, pages: list[FetchedPage], pool: PreparePool
+) -> None:
+    local = Preparer(config)
+    futures = [pool.submit(page) for page in pages]
+    remote = [future.result(timeout=120) for future in futures]
+    assert pool.active and pool._executor is not None  # really ran in a worker
+    expected = [local.prepare_page(page) for page in pages]
+    assert remote == expected
+    verdicts = {prepared.verdict for prepared in remote}
+    assert {"ready", "rejected"} <= verdicts
+    assert any(prepared.observations for prepared in remote)
+
+
+def test_a_dead_worker_costs_no_page(
+    config: AppConfig, pages: list[FetchedPage], pool: PreparePool, caplog: pytest.LogCaptureFixture
+) -> None:
+    article = next(p for p in pages if Preparer(config).prepare_page(p).observations)
+    first = pool.submit(article).result(timeout=120)
+    assert pool._executor is not None
+    for process in list(pool._executor._processes.values()):  # a worker killed by the OOM killer
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(timeout=10)
+    with caplog.at_level(logging.WARNING, logger="pipeline.prepare"):
+        again = [pool.submit(article).result(timeout=120) for _ in range(2)]
+    assert again == [first, first]
+    assert not pool.active
+    assert "preparing pages in this process" in caplog.text
+
+
+def _stored(store: Store) -> tuple[list[Any], list[Any]]:
+    with store.session() as session:
+        articles = session.exec(select(Article).order_by(col(Article.id))).all()
+        rows = [(a.canonical_url, a.version, a.text, a.published, a.cluster_id) for a in articles]
+        facts = session.exec(select(FactObservation).order_by(col(FactObservation.id))).all()
+        seen = [(f.fact, f.entity, f.value, f.evidence, f.start, f.end, f.active) for f in facts]
+    return rows, seen
+
+
+def test_processor_with_workers_stores_what_it_stores_without(
+    config: AppConfig, pages: list[FetchedPage], tmp_path: Path
+) -> None:
+    results = []
+    for workers in (0, 1):
+        store = Store.open(f"sqlite:///{tmp_path / f'workers-{workers}.db'}")
+        processor = Processor(store, config, workers=workers)
+        try:
+            # As the crawler does: many pages in flight in the pool, committed in arrival order.
+            futures = [processor.prepare_async(page) for page in pages]
+            outcomes = [processor.commit(future.result(timeout=120)) for future in futures]
+            assert (processor.pool._executor is not None) == (workers == 1)
+            results.append(([(o.url, o.status) for o in outcomes], _stored(store)))
+        finally:
+            processor.close()
+            store.close()
+    assert results[0] == results[1]
+    statuses = {status for _, status in results[0][0]}
+    assert "new" in statuses and "rejected" in statuses
+    assert results[0][1][1], "the fixture pages state facts"
+
+
+def test_worker_count_comes_from_env_then_config_then_cpus(
+    config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FACTWATCH_PROCESS_WORKERS", "3")
+    assert configured_workers(config) == 3
+    monkeypatch.setenv("FACTWATCH_PROCESS_WORKERS", "")
+    configured = config.model_copy(update={"crawl": config.crawl.model_copy(update={"process_workers": 2})})
+    assert configured_workers(configured) == 2
+    assert configured_workers(config) == auto_workers()
+    assert 0 <= auto_workers() <= 4
+    assert auto_workers() == max(0, min(len(os.sched_getaffinity(0)) - 1, 4))
