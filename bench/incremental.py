@@ -5,7 +5,12 @@ downloads) and the first crawl's pages per second as a ratio to bare trafilatura
 pages in this process (target >= 0.8). The site is served from a child process so the server does not
 compete with the crawler for this interpreter's GIL.
 
-    .venv/bin/python bench/incremental.py [--articles 2000]
+Pages are realistic news pages (tests/support/newspage.py: head full of meta and inline script, mega-menu,
+teasers, comments, footer) of --page-kb KiB each, by default the median of the real pages in
+../shared/corpus/html; `--page-kb 0` serves the old tiny pages (siteserver.article_html, ~2.5 KB) so the
+earlier figure can still be measured.
+
+    .venv/bin/python bench/incremental.py [--articles 2000] [--page-kb 207]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 sys.path.insert(0, str(REPO))
 
+from tests.support.newspage import DEFAULT_SIZE_KB, news_page_html  # noqa: E402
 from tests.support.siteserver import FeedItem, SiteServer, article_html, paragraphs_about  # noqa: E402
 
 logger = logging.getLogger("bench.incremental")
@@ -34,24 +40,40 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 PER_SITEMAP = 500
 
 
-def build_site(count: int) -> tuple[dict[str, bytes], list[FeedItem]]:
+def build_site(count: int, page_kb: float, base_url: str) -> tuple[dict[str, bytes], list[FeedItem]]:
+    """The site's article pages by path, and their feed items.
+
+    `page_kb` 0: the old tiny pages (six paragraphs, no boilerplate). Otherwise realistic news pages of
+    about `page_kb` KiB with 8-10 paragraphs, their canonical URL on `base_url`.
+    """
     pages: dict[str, bytes] = {}
     items = []
     for number in range(count):
         path = f"/news/{number:05d}.html"
         published = START + timedelta(hours=number)
         title = f"Mission dispatch {number}"
-        body = article_html(
-            title=title, paragraphs=paragraphs_about(TOPIC, 6, seed=number), published=published
-        )
+        if page_kb <= 0:
+            body = article_html(
+                title=title, paragraphs=paragraphs_about(TOPIC, 6, seed=number), published=published
+            )
+        else:
+            body = news_page_html(
+                title=title,
+                paragraphs=paragraphs_about(TOPIC, 8 + number % 3, seed=number),
+                published=published,
+                canonical=base_url + path,
+                site_name="Loopback News",
+                seed=number,
+                size_kb=page_kb,
+            )
         pages[path] = body.encode("utf-8")
         items.append(FeedItem(path, title, published))
     return pages, items
 
 
-def serve(count: int, port_out: Any, stop: Any) -> None:
-    pages, items = build_site(count)
+def serve(count: int, page_kb: float, port_out: Any, stop: Any) -> None:
     with SiteServer() as site:
+        pages, items = build_site(count, page_kb, site.base_url)
         for path, body in pages.items():
             site.set(path, body)
         site.add_feed("/feed.xml", items[-50:])
@@ -63,7 +85,7 @@ def serve(count: int, port_out: Any, stop: Any) -> None:
         stop.wait()
 
 
-def processor_alone(pages: dict[str, bytes], workdir: Path, sample: int = 300) -> float:
+def processor_alone(pages: dict[str, bytes], base: str, workdir: Path, sample: int = 300) -> float:
     """Pages per second of Processor.process_page called serially (no crawler), for diagnosis."""
     from config.models import AppConfig
     from pipeline.process import Processor
@@ -77,9 +99,7 @@ def processor_alone(pages: dict[str, bytes], workdir: Path, sample: int = 300) -
     started = time.perf_counter()
     for path, body in chosen:
         processor.process_page(
-            FetchedPage(
-                url="http://bench.test" + path, status=200, body=body, headers={"Content-Type": "text/html"}
-            )
+            FetchedPage(url=base + path, status=200, body=body, headers={"Content-Type": "text/html"})
         )
     elapsed = time.perf_counter() - started
     store.close()
@@ -145,6 +165,13 @@ def main() -> None:
     )
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument(
+        "--page-kb",
+        type=float,
+        default=DEFAULT_SIZE_KB,
+        help=f"weight of each article page in KiB (default {DEFAULT_SIZE_KB}, the real corpus median); "
+        "0 serves the old tiny pages",
+    )
+    parser.add_argument(
         "--noop", action="store_true", help="a processor that does nothing (crawler cost only)"
     )
     args = parser.parse_args()
@@ -153,7 +180,7 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
     stop = context.Event()
-    server = context.Process(target=serve, args=(args.articles, send, stop), daemon=True)
+    server = context.Process(target=serve, args=(args.articles, args.page_kb, send, stop), daemon=True)
     server.start()
     port = receive.recv()
     base = f"http://127.0.0.1:{port}"
@@ -183,12 +210,15 @@ def main() -> None:
         raise outcome["error"]
     first, repeat = outcome["reports"]
 
-    pages, _ = build_site(args.articles)
+    pages, _ = build_site(args.articles, args.page_kb, base)
     with tempfile.TemporaryDirectory() as tmp:
-        alone_rate = processor_alone(pages, Path(tmp)) if not NOOP else float("nan")
+        alone_rate = processor_alone(pages, base, Path(tmp)) if not NOOP else float("nan")
     bare_seconds = bare_extraction(pages)
     bare_rate = len(pages) / bare_seconds
     crawl_rate = first.pages / first.seconds
+    mean_kb = sum(len(body) for body in pages.values()) / len(pages) / 1024
+    kind = "tiny article_html pages" if args.page_kb <= 0 else f"news pages, --page-kb {args.page_kb:g}"
+    print(f"site: {len(pages)} articles, mean page {mean_kb:.1f} KiB ({kind})")
     print(
         f"first crawl: {first.pages} pages in {first.seconds:.2f}s ({crawl_rate:.1f}/s), "
         f"outcomes {dict(first.outcomes)}, errors {len(first.errors)}"

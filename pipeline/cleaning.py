@@ -109,7 +109,8 @@ RULES: tuple[Rule, ...] = (
         "newsletter",
         r"(?:sign\s+up|subscribe|register)\s+(?:for|to)\s+(?:our|the|a|free)?\s*[\w'’ -]{0,40}?"
         r"(?:newsletters?|emails?|alerts|briefing|digest|updates).{0,100}"
-        r"|get\s+(?:the\s+)?(?:latest|best|top)\s+.{0,80}\s+(?:in|to)\s+your\s+inbox.{0,40}"
+        r"|get\s+(?:(?:the|our|today's|today’s|[\w]+(?:'s|’s))\s+){0,2}(?:latest|best|top|biggest|key|essential)"
+        r"\s+.{0,80}\s+(?:in|to|into)\s+your\s+inbox.{0,60}"
         r"|(?:enter|type)\s+your\s+e-?mail(?:\s+address)?.{0,80}|sign\s+up(?:\s+now|\s+here|\s+today)?[.!]?"
         r"|thank\s+you\s+for\s+(?:signing\s+up|subscribing).{0,80}|newsletter(?:\s+sign-?up)?"
         r"|by\s+signing\s+up,?\s+you\s+agree.{0,200}|this\s+site\s+is\s+protected\s+by\s+recaptcha.{0,200}",
