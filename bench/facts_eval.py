@@ -1,6 +1,9 @@
 """Score fact extraction against labelled articles, and time it against trafilatura.
 
-Usage: python bench/facts_eval.py [--gold PATH] [--texts DIR] [--facts FILE]
+Usage: python bench/facts_eval.py [--gold PATH] [--texts DIR] [--facts FILE] [--extractors rules,learned]
+
+The extractors and the learned model are the bundled config's (`extraction`); `--extractors rules`
+scores the rules alone. With more than the rules, each set also gets a "rules alone" line.
 
 Without --gold it scores ../shared/seeds/gold.jsonl (when present), the project's own labelled set
 (tests/fixtures/labelled/labels.jsonl, used to develop the rules) and the held-out set
@@ -39,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from config.loader import load_config  # noqa: E402
 from pipeline.facts import FactEngine, load_fact_specs  # noqa: E402
 from pipeline.facts.evaluation import Tally, load_labelled, score  # noqa: E402
 
@@ -186,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--corpus", type=Path, default=CORPUS, help="real HTML pages for a second speed figure (if present)"
     )
+    parser.add_argument(
+        "--extractors",
+        help="comma-separated extractors, first wins (default: the bundled config's extraction section); "
+        "--extractors rules scores the rules alone",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list every mistake")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -195,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no label file found", file=sys.stderr)
         return 2
     specs = load_fact_specs(args.facts)
-    engine = FactEngine(specs)
+    extraction = load_config().extraction
+    extractors = args.extractors.split(",") if args.extractors else extraction.extractors
+    engine = FactEngine(specs, extractors=extractors, options=extraction.options())
+    rules_alone = FactEngine(specs) if list(extractors) != ["rules"] else None
     names = [s.name for s in specs]
     combined = Tally()
     for gold in golds:
@@ -204,7 +216,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         articles = load_labelled(gold, args.texts)
         tally = score(engine, articles)
-        report(f"{gold.resolve()} ({len(articles)} articles)", tally, names, args.verbose)
+        title = f"{gold.resolve()} ({len(articles)} articles, extractors {', '.join(extractors)})"
+        report(title, tally, names, args.verbose)
+        if rules_alone is not None:
+            alone = score(rules_alone, articles)
+            print(f"  rules alone: precision {alone.precision():.2f} recall {alone.recall():.2f}")
         combined.add(tally)
     speed(engine, fixture_pages(), args.seconds)
     if (args.corpus / "manifest.jsonl").exists():

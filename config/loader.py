@@ -124,8 +124,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
         if not facts_file.exists():
             raise ConfigError(f"{file}:{lines.get(('facts',), 1)}: facts: file {data['facts']} not found")
         data["facts"], facts_lines = _read_yaml(facts_file)
+    model_file = _resolve_model(data, file, lines)
     try:
-        return AppConfig.model_validate(data)
+        config = AppConfig.model_validate(data)
     except ValidationError as exc:
         messages = []
         for loc, msg in _walk_errors(exc):
@@ -135,6 +136,39 @@ def load_config(path: str | os.PathLike[str] | None = None) -> AppConfig:
             line = _nearest_line(where_lines, where_loc)
             messages.append(f"{where_file}:{line}: {_dotted(loc)}: {msg}")
         raise ConfigError("\n".join(messages)) from None
+    if model_file is not None:
+        _check_model(config, model_file, f"{file}:{lines.get(('extraction', 'model'), 1)}")
+    return config
+
+
+def _resolve_model(data: dict[str, Any], file: Path, lines: dict[Path_, int]) -> Path | None:
+    """`extraction.model` names a file beside the config file: made absolute, and it must exist."""
+    extraction = data.get("extraction")
+    if not isinstance(extraction, Mapping) or not isinstance(extraction.get("model"), str):
+        return None
+    name = extraction["model"]
+    model_file = (file.parent / name).resolve()
+    if not model_file.is_file():
+        line = lines.get(("extraction", "model"), 1)
+        raise ConfigError(f"{file}:{line}: extraction.model: file {name} not found")
+    data["extraction"] = {**extraction, "model": str(model_file)}
+    return model_file
+
+
+def _check_model(config: AppConfig, model_file: Path, where: str) -> None:
+    """The model must load and speak only of the topic's facts: a clear error now, not at the first page."""
+    from pipeline.facts.learned import ModelError, load_model
+
+    try:
+        model = load_model(model_file)
+    except ModelError as exc:
+        raise ConfigError(f"{where}: extraction.model: {model_file}: {exc}") from None
+    unknown = sorted(set(model.facts) - {spec.name for spec in config.facts})
+    if unknown:
+        raise ConfigError(
+            f"{where}: extraction.model: {model_file}: facts not in the topic: {', '.join(unknown)} "
+            "(retrain it: scripts/train_facts_model.py)"
+        )
 
 
 def _nearest_line(lines: dict[Path_, int], loc: Path_) -> int:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alerts.config import AlertSettings, RouteConfig
 from crawler.config import CrawlSettings, SourceConfig
+from pipeline.facts.registry import ExtractorOptions
 from pipeline.facts.spec import FactSpec
+
+if TYPE_CHECKING:
+    from pipeline.facts.engine import FactEngine
 
 
 class TopicConfig(BaseModel):
@@ -61,6 +67,53 @@ class DedupSettings(BaseModel):
     shingle_words: int = Field(default=5, ge=1, le=12, description="words per shingle")
 
 
+class ExtractionSettings(BaseModel):
+    """Which fact extractors run, in order: an earlier one wins a fact, later ones fill its gaps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    extractors: list[str] = Field(
+        default_factory=lambda: ["rules"],
+        min_length=1,
+        description="extractors, first wins: rules (the facts' patterns), learned (a trained model)",
+    )
+    model: str | None = Field(
+        default=None,
+        description="the learned extractor's model file (JSON, scripts/train_facts_model.py), beside the "
+        "topic file",
+    )
+
+    @field_validator("extractors")
+    @classmethod
+    def _known(cls, names: list[str]) -> list[str]:
+        from pipeline.facts.registry import UnknownExtractorError, get_extractor
+
+        for name in names:
+            try:
+                get_extractor(name)
+            except UnknownExtractorError as exc:
+                raise ValueError(str(exc)) from None
+        if len(set(names)) != len(names):
+            raise ValueError("an extractor is listed twice")
+        return names
+
+    @model_validator(mode="after")
+    def _model_for_learned(self) -> ExtractionSettings:
+        if "learned" in self.extractors and not self.model:
+            raise ValueError("the learned extractor needs `model`: the file of a trained model")
+        return self
+
+    def options(self) -> ExtractorOptions:
+        """What the extractors receive; `model` is already resolved against the config file by the loader."""
+        return ExtractorOptions(model=Path(self.model) if self.model else None)
+
+    def build_engine(self, facts: Sequence[FactSpec]) -> FactEngine:
+        """The fact engine these settings describe, for these facts."""
+        from pipeline.facts.engine import FactEngine
+
+        return FactEngine(facts, extractors=self.extractors, options=self.options())
+
+
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -72,6 +125,9 @@ class AppConfig(BaseModel):
     )
     crawl: CrawlSettings = Field(default_factory=CrawlSettings, description="politeness, limits, archive")
     dedup: DedupSettings = Field(default_factory=DedupSettings, description="duplicate and copy detection")
+    extraction: ExtractionSettings = Field(
+        default_factory=ExtractionSettings, description="which fact extractors run, and their model"
+    )
     routes: list[RouteConfig] = Field(default_factory=list, description="where alerts go (apprise URLs)")
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="retries, backoff, error alerts")
 

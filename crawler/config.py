@@ -112,7 +112,7 @@ class CrawlSettings(BaseModel):
         ge=0,
         description=(
             "worker processes that clean pages and read facts beside the crawler (0: in the crawler's "
-            "own process; unset: one fewer than the CPUs, at most 4; env FACTWATCH_PROCESS_WORKERS wins)"
+            "own process; unset: one per CPU, at most 4, none on one CPU; env FACTWATCH_PROCESS_WORKERS wins)"
         ),
     )
 

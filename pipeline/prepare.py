@@ -24,7 +24,6 @@ from typing import Literal
 from config.models import AppConfig
 from pipeline.dedupe.sketch import Fingerprint, Sketcher
 from pipeline.extract import extract_document
-from pipeline.facts import FactEngine
 from pipeline.relevance import Relevance
 from pipeline.types import Document, FetchedPage, Observation
 
@@ -81,7 +80,7 @@ class Preparer:
 
     def __init__(self, config: AppConfig) -> None:
         self.config = config
-        self.engine = FactEngine(config.facts)
+        self.engine = config.extraction.build_engine(config.facts)
         self.relevance = Relevance(config.topic.keywords, config.topic.min_keyword_hits)
         self.sketcher = Sketcher(config.dedup.num_perm, config.dedup.shingle_words)
 
@@ -162,12 +161,16 @@ def _prepare_in_worker(page: FetchedPage) -> Prepared:
 
 
 def auto_workers() -> int:
-    """One fewer than the CPUs this process may use (the crawler keeps one), at most 4."""
+    """As many workers as CPUs this process may use, at most 4; none on a single CPU.
+
+    The crawler's own process mostly waits (downloads, commits: a few ms a page against ~25 ms of
+    cleaning), so the workers get the cores; on one CPU a worker would only add memory.
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    return max(0, min(cpus - 1, 4))
+    return 0 if cpus < 2 else min(cpus, 4)
 
 
 def configured_workers(config: AppConfig) -> int:

@@ -63,11 +63,10 @@ def _published_text(value: datetime | None, precision: str) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.extract import extract_any
-    from pipeline.facts import FactEngine
 
     config = load_app_config(args)
     published_arg = parse_date_arg(args.published) if args.published else None
-    engine = FactEngine(config.facts)
+    engine = config.extraction.build_engine(config.facts)
     for name in args.files:
         if name != "-" and not Path(name).is_file():
             raise UserError(

@@ -2,8 +2,9 @@
 
 "September 30" takes the year that puts it nearest the publication (or the next/previous one when
 the sentence's tense says so), "on Thursday" is the Thursday before publication unless the sentence
-speaks of the future, "October 2025" stays a month ("2025-10"). A reference known only to the month
-cannot place a weekday, so such dates are dropped rather than guessed.
+speaks of the future, "October 2025" stays a month ("2025-10"), "October next year" and "last month"
+are months counted from the publication. A reference known only to the month cannot place a weekday,
+so such dates are dropped rather than guessed.
 """
 
 from __future__ import annotations
@@ -28,15 +29,26 @@ _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
 
+
+def _rel_year(group: str) -> str:
+    """ "October next year", "2 October last year": the year counted from the publication's."""
+    return rf"(?P<{group}>[Ll]ast|[Nn]ext|[Tt]his)\s+year"
+
+
+_REL_Y1, _REL_Y2, _REL_Y5 = _rel_year("r1"), _rel_year("r2"), _rel_year("r5")
+_REL_SHIFT = {"last": -1, "this": 0, "next": 1}
+
 # Every form starts with a digit, a capital (month, weekday), "the", "last/next/this" or "today/yesterday/
 # tomorrow/tonight": the leading lookahead lets the scan skip every other position cheaply.
 DATE_RE = re.compile(
     rf"(?=[0-9A-Ztlny])(?<![\w-])(?:"
     rf"(?P<iy>{_YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)"
-    rf"|(?:{_WEEKDAY},?\s+)?(?P<m1>{_MONTH})\s+(?P<d1>{_DAY})(?!\d)(?:,?\s+(?P<y1>{_YEAR}))?"
-    rf"|(?:{_WEEKDAY},?\s+)?(?:the\s+)?(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>{_YEAR}))?"
+    rf"|(?:{_WEEKDAY},?\s+)?(?P<m1>{_MONTH})\s+(?P<d1>{_DAY})(?!\d)(?:,?\s+(?P<y1>{_YEAR})|\s+{_REL_Y1})?"
+    rf"|(?:{_WEEKDAY},?\s+)?(?:the\s+)?(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>{_YEAR})|\s+{_REL_Y2})?"
     rf"|(?P<m3>{_MONTH}),?\s+(?P<y3>{_YEAR})"
+    rf"|(?P<m5>{_MONTH})\s+{_REL_Y5}"
     rf"|(?P<m4>{_MONTH})(?=[\s,.;:)]|$)"
+    rf"|(?P<rm>[Ll]ast|[Nn]ext|[Tt]his)\s+month"
     rf"|(?:(?P<rel>[Ll]ast|[Nn]ext|[Tt]his)\s+)?(?P<wd>{_WEEKDAY})"
     rf"|(?P<word>today|yesterday|tomorrow|tonight|this\s+(?:morning|afternoon|evening))"
     rf")(?!\w)"
@@ -140,6 +152,9 @@ def find_dates(
             month = _month(groups["m1"] or groups["m2"])
             day = int(re.sub(r"\D", "", groups["d1"] or groups["d2"]))
             year = groups["y1"] or groups["y2"]
+            relative = groups["r1"] or groups["r2"]
+            if relative and published is not None:
+                year = str(published.year + _REL_SHIFT[relative.lower()])
             if year:
                 try:
                     value = date(int(year), month, day).isoformat()
@@ -150,6 +165,14 @@ def find_dates(
                 value = placed.isoformat() if placed else None
         elif groups["m3"]:
             value = f"{int(groups['y3']):04d}-{_month(groups['m3']):02d}"
+        elif groups["m5"]:
+            if published is not None:
+                year_number = published.year + _REL_SHIFT[groups["r5"].lower()]
+                value = f"{year_number:04d}-{_month(groups['m5']):02d}"
+        elif groups["rm"]:
+            if published is not None:  # "last month", "this month", "next month": a month, known either way
+                months = published.year * 12 + published.month - 1 + _REL_SHIFT[groups["rm"].lower()]
+                value = f"{months // 12:04d}-{months % 12 + 1:02d}"
         elif groups["m4"]:
             token = groups["m4"]
             if token == "May" and not re.search(

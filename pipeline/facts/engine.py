@@ -17,7 +17,7 @@ from re import Pattern
 
 from pipeline.facts.dates import DateMention, date_bounds, date_matches, find_dates
 from pipeline.facts.numbers import find_numbers
-from pipeline.facts.registry import Candidate, Extractor, get_extractor, register
+from pipeline.facts.registry import Candidate, Extractor, ExtractorOptions, create_extractor, register
 from pipeline.facts.sentences import SentenceIndex
 from pipeline.facts.spec import FactKind, FactSpec, ValueRule
 from pipeline.types import Observation, as_date
@@ -32,8 +32,15 @@ _SINCE = re.compile(r"\bsince\s+(?:\w+\s+){0,2}$", _FLAGS)
 _CITED_YEAR = re.compile(r"\d\s*\($")
 _NOW = re.compile(r"\b(?:now|currently|so\s+far|to\s+date|today|at\s+present)\b", _FLAGS)
 _DATE_HINTS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "day",
-               "tomorrow", "tonight", "morning", "afternoon", "evening", "19", "20")  # fmt: skip
+               "tomorrow", "tonight", "morning", "afternoon", "evening", "month", "19", "20")  # fmt: skip
 _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*(?:[ \u00a0]+[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*)*")
+# a bullet, a numbered item or a short label before a figure: "- ...", "2. ...", "Kenya: 735", "Total - 995"
+_LIST_LINE = re.compile(
+    r"\s*(?:[-–•*▪]\s*\S|\d{1,2}[.)]\s+\S|[^\n:.;]{1,60}?\s*[:–—]\s*(?:(?:about|some|around|roughly|nearly|"
+    r"approximately|almost|over|more\s+than|fewer\s+than|under|just\s+over|just\s+under|~)\s*)?\d)"
+)
+_LIST_REACH = 15  # lines looked at above a list line for its heading
+_HEADING_CHARS = 300  # of a long heading paragraph, only its end introduces the list
 _NAME_TOKEN = re.compile(r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*")
 
 
@@ -58,6 +65,7 @@ class _Rule:
     total: bool
     anaphor: bool = False  # `{entity}` stands for an anaphor ("the island"), resolved from context
     after_anchored: bool = False  # `after` began with "^": tried with match() at the value's end
+    heading: Pattern[str] | None = None  # searched in the list context of a list line (_list_context)
 
 
 @dataclass(slots=True)
@@ -70,6 +78,8 @@ class _Sentence:
     dates: dict[str, list[DateMention]] = field(default_factory=dict)
     date_spans: list[re.Match[str]] | None = None
     names: list[_Value] | None = None
+    context: str | None = None  # heading and list lines above, when the sentence is a list line
+    context_known: bool = False
 
 
 def _entity_pattern(spec: FactSpec) -> str:
@@ -137,6 +147,7 @@ class _CompiledSpec:
                 ),
                 after_anchored=bool(rule.after and rule.after.startswith("^")),
                 sentence=_compile(rule.sentence, entity),
+                heading=_compile(rule.heading, entity),
                 window=rule.window,
                 score=rule.score,
                 total=rule.total,
@@ -317,7 +328,7 @@ class RuleExtractor:
             if not pattern.search(text) and not _in_question_before(pattern, index, sentence.start):
                 return
         for value in values:
-            supported = self._support(compiled, sentence, value, rules, carried)
+            supported = self._support(compiled, sentence, value, rules, carried, index.text)
             if supported is None:
                 continue
             score, entity, left_edge = supported
@@ -365,7 +376,7 @@ class RuleExtractor:
             if not pattern.search(text) and not pattern.search(previous.text):
                 return
         for value in values:
-            supported = self._support(compiled, sentence, value, compiled.carry_rules)
+            supported = self._support(compiled, sentence, value, compiled.carry_rules, full=full)
             if supported is None:
                 continue
             score, _entity, left_edge = supported
@@ -477,6 +488,7 @@ class RuleExtractor:
         value: _Value,
         rules: list[_Rule],
         carried: str | None = None,
+        full: str = "",
     ) -> tuple[int, str | None, int] | None:
         """The first (strongest) rule that holds around the value, as (score, entity, left edge), or None.
 
@@ -494,6 +506,12 @@ class RuleExtractor:
                 if found is None:
                     found = holds[id(rule.sentence)] = rule.sentence.search(text) is not None
                 if not found:
+                    continue
+            if rule.heading is not None:
+                if not sentence.context_known:
+                    sentence.context = _list_context(full, sentence.start) if full else None
+                    sentence.context_known = True
+                if sentence.context is None or rule.heading.search(sentence.context) is None:
                     continue
             # `after` first: it is anchored at the value, so it fails fast; `before` scans its window.
             if rule.after is not None:
@@ -561,11 +579,17 @@ class RuleExtractor:
 class FactEngine:
     """Runs the configured extractors and keeps one verbatim-quoted value per fact and entity."""
 
-    def __init__(self, specs: Sequence[FactSpec], *, extractors: Sequence[str] = ("rules",)) -> None:
+    def __init__(
+        self,
+        specs: Sequence[FactSpec],
+        *,
+        extractors: Sequence[str] = ("rules",),
+        options: ExtractorOptions | None = None,
+    ) -> None:
         self.specs = list(specs)
         self._order = {spec.name: index for index, spec in enumerate(self.specs)}
         self._choose = {spec.name: spec.choose for spec in self.specs}
-        self._extractors: list[Extractor] = [get_extractor(name)(self.specs) for name in extractors]
+        self._extractors: list[Extractor] = [create_extractor(n, self.specs, options) for n in extractors]
 
     def extract(
         self, text: str, published: date | datetime | None, *, precision: str = "day"
@@ -579,11 +603,11 @@ class FactEngine:
         reference = as_date(published)
         if reference is not None and precision == "month":
             reference = reference.replace(day=15)
-        candidates: list[Candidate] = []
-        for extractor in self._extractors:
+        candidates: list[tuple[int, Candidate]] = []
+        for rank, extractor in enumerate(self._extractors):
             for candidate in extractor.candidates(text, reference, precision):
                 if self._verbatim(text, candidate.observation):
-                    candidates.append(candidate)
+                    candidates.append((rank, candidate))
         return self._select(candidates)
 
     @staticmethod
@@ -604,11 +628,21 @@ class FactEngine:
             )
         return ok
 
-    def _select(self, candidates: list[Candidate]) -> list[Observation]:
+    def _select(self, candidates: list[tuple[int, Candidate]]) -> list[Observation]:
+        """One value per fact and entity. An earlier extractor in the list wins a fact and entity outright,
+        and a value it placed (by position) is not another fact's for a later one: later extractors only
+        fill what the earlier ones left empty."""
         groups: dict[tuple[str, str | None], list[Candidate]] = {}
-        for candidate in candidates:
+        first: dict[tuple[str, str | None], int] = {}
+        placed: dict[int, int] = {}  # value position -> the earliest extractor that proposed it
+        for rank, candidate in candidates:
             key = (candidate.observation.fact, candidate.observation.entity)
-            groups.setdefault(key, []).append(candidate)
+            first[key] = min(rank, first.get(key, rank))
+            placed[candidate.position] = min(rank, placed.get(candidate.position, rank))
+        for rank, candidate in candidates:
+            key = (candidate.observation.fact, candidate.observation.entity)
+            if rank == first[key] and placed[candidate.position] == rank:
+                groups.setdefault(key, []).append(candidate)
         chosen: list[tuple[int, int, Observation]] = []
         for (fact, _entity), group in groups.items():
             choose = self._choose.get(fact, "best")
@@ -641,6 +675,35 @@ def _in_question_before(pattern: Pattern[str], index: SentenceIndex, pos: int) -
     if previous is None or index.text[previous[0] : previous[1]].rstrip(_CLOSERS)[-1:] != "?":
         return False
     return pattern.search(index.text, previous[0], previous[1]) is not None
+
+
+def _list_context(text: str, pos: int) -> str | None:
+    """The context of the list line holding `pos`: its heading, then the list lines above it.
+
+    A list line is a bullet ("- ...", "• ...", "1. ...") or a label with a figure ("Jamaica: 24"). The
+    heading is the first line above that is neither (blank lines skipped): "PERSONNEL IN HAITI", "Who
+    serves in the mission:". None when the line holding `pos` is no list line.
+    """
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    line = text[start : end if end >= 0 else len(text)]
+    if not _LIST_LINE.match(line):
+        return None
+    siblings: list[str] = []
+    heading = ""
+    for _ in range(_LIST_REACH):
+        if start == 0:
+            break
+        end = start - 1
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if not line.strip():
+            continue
+        if not _LIST_LINE.match(line):
+            heading = line[-_HEADING_CHARS:]
+            break
+        siblings.append(line)
+    return "\n".join([heading, *reversed(siblings)])
 
 
 def _now_in_clause(text: str, value: _Value) -> bool:

@@ -16,14 +16,14 @@ _UNITS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_SCALES = {"dozen": 12, "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
 _SHORT_SCALES = {"k": 1_000, "m": 1_000_000, "mn": 1_000_000, "bn": 1_000_000_000}
 
 _UNIT_WORDS = "|".join(sorted(_UNITS, key=len, reverse=True))
 # "the thousand it pledged": a bare scale word after "the" counts one of it
 _WORD_NUMBER = (
-    r"(?:(?<=the\s)thousand|"
-    rf"(?:{_UNIT_WORDS}|a)(?:[\s-]+(?:and[\s-]+)?(?:{_UNIT_WORDS}|hundred|thousand|million|billion))*)"
+    r"(?:(?<=the\s)thousand|(?<=['’]s\s)thousand|"
+    rf"(?:{_UNIT_WORDS}|a)(?:[\s-]+(?:and[\s-]+)?(?:{_UNIT_WORDS}|dozen|hundred|thousand|million|billion))*)"
 )
 _DIGIT_NUMBER = (
     r"(?:\d{1,3}(?:,\d{3})+(?!\d|,\d)|\d+(?:\.\d+)?)"
@@ -31,7 +31,10 @@ _DIGIT_NUMBER = (
 )
 
 _DIGITS_RE = re.compile(_DIGIT_NUMBER)
-_WORDS_RE = re.compile(rf"(?<![\w-]){_WORD_NUMBER}(?![\w%-])", re.IGNORECASE)
+# "Kenya's thousand-officer pledge": a bare "thousand" may lead a compound adjective
+_WORDS_RE = re.compile(
+    rf"(?<![\w-])(?:{_WORD_NUMBER}(?![\w%-])|(?:(?<=the\s)|(?<=['’]s\s))thousand(?=-[a-z]))", re.IGNORECASE
+)
 _HEDGES = {
     ("about",), ("around",), ("roughly",), ("approximately",), ("approx.",), ("nearly",), ("almost",),
     ("some",), ("close", "to"), ("more", "than"), ("over",), ("at", "least"), ("upwards", "of"),

@@ -6,9 +6,11 @@ exists verbatim in the text and picks one value per fact and entity, so a new ex
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from pipeline.facts.spec import FactSpec
@@ -34,12 +36,21 @@ class Extractor(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ExtractorOptions:
+    """What the config's `extraction` section gives extractors besides the fact specs."""
+
+    model: Path | None = None  # a trained model's file, for an extractor that reads one
+
+
 class UnknownExtractorError(KeyError):
     def __str__(self) -> str:
         return str(self.args[0])
 
 
 EXTRACTORS: dict[str, type[Extractor]] = {}
+# Built-in extractors whose module is imported only when one is asked for by name.
+_BUILT_IN = {"learned": "pipeline.facts.learned"}
 
 E = TypeVar("E", bound=type[Extractor])
 
@@ -57,8 +68,23 @@ def register(name: str) -> Callable[[E], E]:
 
 
 def get_extractor(name: str) -> type[Extractor]:
+    if name not in EXTRACTORS and name in _BUILT_IN:
+        importlib.import_module(_BUILT_IN[name])
     try:
         return EXTRACTORS[name]
     except KeyError:
-        known = ", ".join(sorted(EXTRACTORS)) or "none"
+        known = ", ".join(sorted({*EXTRACTORS, *_BUILT_IN})) or "none"
         raise UnknownExtractorError(f"unknown extractor {name!r}; known: {known}") from None
+
+
+def create_extractor(
+    name: str, specs: Sequence[FactSpec], options: ExtractorOptions | None = None
+) -> Extractor:
+    """The extractor `name` for these specs. A class with a `configured(specs, options)` classmethod is
+    built by it and so receives the options (a model file, say); any other by `cls(specs)`."""
+    cls = get_extractor(name)
+    configured = getattr(cls, "configured", None)
+    if configured is None:
+        return cls(specs)
+    extractor: Extractor = configured(specs, options or ExtractorOptions())
+    return extractor

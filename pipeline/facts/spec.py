@@ -45,6 +45,12 @@ class ValueRule(BaseModel):
     before: str | None = None
     after: str | None = None
     sentence: str | None = Field(default=None, description="must also be found somewhere in the sentence")
+    heading: str | None = Field(
+        default=None,
+        description='for a value on a list line ("- Guatemala: 150"): must be found in the list\'s context, '
+        "its heading (the first line above that is no list line) then the list lines above the value's, "
+        "one per line; a rule with a heading never holds outside a list",
+    )
     window: int = Field(default=80, ge=1, le=400)
     score: int = Field(default=1, ge=1, description="a stronger statement wins when an article has several")
     total: bool = Field(
@@ -53,7 +59,7 @@ class ValueRule(BaseModel):
         "it describe the batch that led there, so reject_before only reads from where the match starts",
     )
 
-    @field_validator("before", "after", "sentence")
+    @field_validator("before", "after", "sentence", "heading")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         return None if value is None else _check_regex(value)
