@@ -17,7 +17,15 @@ from re import Pattern
 
 from pipeline.facts.dates import DateMention, date_bounds, date_matches, find_dates
 from pipeline.facts.numbers import find_numbers
-from pipeline.facts.registry import Candidate, Extractor, ExtractorOptions, create_extractor, register
+from pipeline.facts.registry import (
+    Candidate,
+    Extractor,
+    ExtractorOptions,
+    FactKey,
+    create_extractor,
+    register,
+    skips_filled,
+)
 from pipeline.facts.sentences import SentenceIndex
 from pipeline.facts.spec import FactKind, FactSpec, ValueRule
 from pipeline.types import Observation, as_date
@@ -604,10 +612,16 @@ class FactEngine:
         if reference is not None and precision == "month":
             reference = reference.replace(day=15)
         candidates: list[tuple[int, Candidate]] = []
+        filled: set[FactKey] = set()  # what the earlier extractors hold: a later one cannot win it
         for rank, extractor in enumerate(self._extractors):
-            for candidate in extractor.candidates(text, reference, precision):
+            if filled and skips_filled(extractor):
+                found = extractor.candidates(text, reference, precision, filled=frozenset(filled))
+            else:
+                found = extractor.candidates(text, reference, precision)
+            for candidate in found:
                 if self._verbatim(text, candidate.observation):
                     candidates.append((rank, candidate))
+                    filled.add((candidate.observation.fact, candidate.observation.entity))
         return self._select(candidates)
 
     @staticmethod

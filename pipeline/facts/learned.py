@@ -22,13 +22,14 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.facts.dates import DateMention, date_bounds, date_matches, find_dates
 from pipeline.facts.numbers import NumberMention, find_numbers
-from pipeline.facts.registry import Candidate, ExtractorOptions, register
+from pipeline.facts.registry import Candidate, ExtractorOptions, FactKey, register
 from pipeline.facts.sentences import SentenceIndex
 from pipeline.facts.spec import FactKind, FactSpec
 from pipeline.types import Observation
@@ -120,6 +121,18 @@ class _Spec:
     canonical: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A sentence to read: its span, its cue words and the facts they and the sentence before cue."""
+
+    start: int
+    end: int
+    cues: list[tuple[int, int, tuple[str, ...]]]
+    here: set[str]
+    previous_facts: set[str]
+    eligible: set[str]  # the facts it may state: here | previous_facts
+
+
 def _bucket(distance: int) -> str:
     return (
         "0"
@@ -149,6 +162,8 @@ class FeatureReader:
 
     def __init__(self, specs: Sequence[FactSpec]) -> None:
         self.specs = [self._compile(spec) for spec in specs]
+        self._date_specs = [c for c in self.specs if c.spec.kind is FactKind.DATE]
+        self._identifier_specs = [c for c in self.specs if c.value_re is not None]
         owners: dict[str, set[str]] = {}
         for spec in specs:
             for trigger in spec.triggers:
@@ -176,7 +191,22 @@ class FeatureReader:
             compiled.entity_re = re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.IGNORECASE)
         return compiled
 
-    def mentions(self, text: str, published: date | None, precision: str) -> list[Mention]:
+    def mentions(
+        self,
+        text: str,
+        published: date | None,
+        precision: str,
+        *,
+        wanted: AbstractSet[str] | None = None,
+        filled: AbstractSet[FactKey] = frozenset(),
+    ) -> list[Mention]:
+        """The candidate values of `text`, each with its features.
+
+        With `wanted`, only the mentions of those facts whose (fact, entity) is not in `filled` are
+        asked for, with every mention that competes with them for a value (at the same position) and
+        so must be scored too. Those are the same, features included, as without `wanted`; other
+        mentions may be missing, as sentences that cannot change them are left unread.
+        """
         lower = text.lower()
         if len(lower) != len(text):  # a few letters grow when lowered: keep offsets aligned
             lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
@@ -190,12 +220,23 @@ class FeatureReader:
                 continue
             sentences.append(index.at(match.start()))
         places = [cue[0] for cue in cues]
-        found: list[Mention] = []
+        reads: list[_Read] = []
         for start, end in sentences:
-            if end - start <= _LONGEST_SENTENCE:
-                found.extend(
-                    self._sentence(text, lower, index, (start, end), cues, places, published, precision)
-                )
+            if end - start > _LONGEST_SENTENCE:
+                continue
+            own_cues = cues[bisect_left(places, start) : bisect_left(places, end)]
+            here = {n for _, _, names in own_cues for n in names}
+            previous = index.preceding(start)
+            previous_facts: set[str] = set()
+            if previous is not None:
+                for _, _, names in cues[bisect_left(places, previous[0]) : bisect_left(places, previous[1])]:
+                    previous_facts.update(names)
+            reads.append(_Read(start, end, own_cues, here, previous_facts, here | previous_facts))
+        if wanted is not None:
+            reads = self._needed(text, reads, wanted, filled)
+        found: list[Mention] = []
+        for read in reads:
+            found.extend(self._sentence(text, lower, read, published, precision))
         said: dict[tuple[str, int | str], set[int]] = {}  # how many sentences state the value
         for mention in found:
             said.setdefault((mention.fact, mention.value), set()).add(mention.start)
@@ -203,22 +244,52 @@ class FeatureReader:
             mention.features.append(f"rep={min(3, len(said[(mention.fact, mention.value)]))}")
         return found
 
+    def _needed(
+        self, text: str, reads: list[_Read], wanted: AbstractSet[str], filled: AbstractSet[FactKey]
+    ) -> list[_Read]:
+        """The sentences that may state an open (fact, entity) of a wanted fact, and every sentence that
+        may state a value of a fact eligible in one of those: it competes there for a value, and its
+        `rep` feature counts its sentences."""
+        compiled = {c.spec.name: c for c in self.specs}
+        named: dict[tuple[str, int], set[str]] = {}
+
+        def may_state(fact: str, read: _Read, open_only: bool) -> bool:
+            spec = compiled[fact]
+            if (spec.entity_re is None or spec.value_re is not None) and (
+                not open_only or (fact, None) not in filled
+            ):
+                return True  # a value with no entity
+            if spec.entity_re is None:
+                return False
+            names = named.get((fact, read.start))
+            if names is None:  # an entity's count needs the entity named in the sentence
+                sentence = text[read.start : read.end]
+                names = {spec.canonical[m.group().lower()] for m in spec.entity_re.finditer(sentence)}
+                named[(fact, read.start)] = names
+            if open_only:
+                return any((fact, name) not in filled for name in names)
+            return bool(names)
+
+        seeds = [r for r in reads if any(may_state(f, r, True) for f in r.eligible & wanted)]
+        competing = set().union(*(r.eligible for r in seeds)) & wanted
+        if not competing:
+            return []
+        starts = {r.start for r in seeds}
+        return [
+            r
+            for r in reads
+            if r.start in starts or any(may_state(f, r, False) for f in r.eligible & competing)
+        ]
+
     def _sentence(
-        self,
-        text: str,
-        lower: str,
-        index: SentenceIndex,
-        span: tuple[int, int],
-        all_cues: list[tuple[int, int, tuple[str, ...]]],
-        places: list[int],
-        published: date | None,
-        precision: str,
+        self, text: str, lower: str, read: _Read, published: date | None, precision: str
     ) -> list[Mention]:
-        start, end = span
+        start, end = read.start, read.end
+        # A fact is read only where its own cue words stand, in this sentence or the one before.
+        eligible = read.eligible
         sentence = text[start:end]
-        low = lower[start:end]
         numbers = find_numbers(sentence)
-        date_specs = [c for c in self.specs if c.spec.kind is FactKind.DATE]
+        date_specs = [c for c in self._date_specs if c.spec.name in eligible]
         dates: dict[str, list[DateMention]] = {}
         if date_specs and _DATE_HINT.search(sentence):
             spans = date_matches(sentence)
@@ -229,24 +300,21 @@ class FeatureReader:
                         dates[direction] = find_dates(
                             sentence, published, precision=precision, direction=direction, matches=spans
                         )
-        identifiers = [c for c in self.specs if c.value_re is not None and c.value_re.search(sentence)]
+        identifiers = [
+            c
+            for c in self._identifier_specs
+            if c.spec.name in eligible and c.value_re is not None and c.value_re.search(sentence)
+        ]
         if not numbers and not any(dates.values()) and not identifiers:
             return []
+        low = lower[start:end]
         tokens = [(m.start(), m.end(), _word(m.group())) for m in _TOKEN.finditer(low)]
         starts = [t[0] for t in tokens]
         ends = [t[1] for t in tokens]
-        cues = all_cues[bisect_left(places, start) : bisect_left(places, end)]
-        here = {n for _, _, names in cues for n in names}
-        context = [f"cue={name}" for name in sorted(here)]
-        previous = index.preceding(start)
-        previous_facts: set[str] = set()
-        if previous is not None:
-            for _, _, names in all_cues[bisect_left(places, previous[0]) : bisect_left(places, previous[1])]:
-                previous_facts.update(names)
-            context.extend(f"pcue={name}" for name in sorted(previous_facts))
-        # A fact is read only where its own cue words stand, in this sentence or the one before.
-        eligible = here | previous_facts
-        identifiers = [c for c in identifiers if c.spec.name in eligible]
+        cues = read.cues
+        previous_facts = read.previous_facts
+        context = [f"cue={name}" for name in sorted(read.here)]
+        context.extend(f"pcue={name}" for name in sorted(previous_facts))
         line = text.count("\n", 0, start)
         context.append(f"line={_bucket(line)}")
         if sentence.rstrip("\"'”’)").endswith("?"):
@@ -536,6 +604,7 @@ class LearnedExtractor:
     """Proposes the best-scoring candidate per fact and entity, when the model is sure enough."""
 
     name = "learned"
+    skips_filled = True
 
     def __init__(self, specs: Sequence[FactSpec], model: LearnedModel | None = None) -> None:
         if model is None:
@@ -544,6 +613,13 @@ class LearnedExtractor:
         known = [spec for spec in specs if spec.name in self._models]
         self._reader = FeatureReader(specs) if known else None
         self._facts = {spec.name for spec in known}
+        # Every (fact, entity) a fact's candidates can have: an entity's count, else no entity.
+        self._keys: dict[str, frozenset[FactKey]] = {}
+        for spec in known:
+            keys: set[FactKey] = {(spec.name, entity) for entity in spec.entities}
+            if not spec.entities or spec.value_pattern:
+                keys.add((spec.name, None))
+            self._keys[spec.name] = frozenset(keys)
 
     @classmethod
     def configured(cls, specs: Sequence[FactSpec], options: ExtractorOptions) -> LearnedExtractor:
@@ -551,12 +627,32 @@ class LearnedExtractor:
             raise ModelError("the learned extractor needs a model file (extraction.model in the config)")
         return cls(specs, load_model(options.model))
 
-    def candidates(self, text: str, published: date | None, precision: str) -> list[Candidate]:
+    def candidates(
+        self,
+        text: str,
+        published: date | None,
+        precision: str,
+        *,
+        filled: frozenset[FactKey] = frozenset(),
+    ) -> list[Candidate]:
+        """`filled`: the (fact, entity) pairs an earlier extractor holds. No candidate is proposed for
+        them, and what they cannot change is not read: a value still goes to the likeliest fact, filled
+        or not, so every other candidate is the one proposed without `filled`."""
         if self._reader is None:
             return []
+        wanted: set[str] | None = None
+        if filled:
+            wanted = {fact for fact in self._facts if not self._keys[fact] <= filled}
+            if not wanted:
+                return []
+        mentions = self._reader.mentions(text, published, precision, wanted=wanted, filled=filled)
+        if wanted is not None:
+            # A value matters only where an open (fact, entity) may claim it.
+            places = {m.position for m in mentions if m.fact in wanted and (m.fact, m.entity) not in filled}
+            mentions = [m for m in mentions if m.position in places]
         # One number or date states one fact: the likeliest one claims it, whatever the thresholds.
         claims: dict[int, tuple[float, Mention]] = {}
-        for mention in self._reader.mentions(text, published, precision):
+        for mention in mentions:
             if mention.fact not in self._facts:
                 continue
             score = probability(self._models[mention.fact], mention.features)
@@ -568,6 +664,8 @@ class LearnedExtractor:
             if score < self._models[mention.fact].threshold:
                 continue
             key = (mention.fact, mention.entity)
+            if key in filled:
+                continue
             held = best.get(key)
             if held is None or score > held[0]:
                 best[key] = (score, mention)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeGuard, TypeVar
 
 from pipeline.facts.spec import FactSpec
 from pipeline.types import Observation
@@ -26,6 +26,9 @@ class Candidate:
     position: int = 0  # where the value itself sits in the text; an earlier statement wins a tie
 
 
+FactKey = tuple[str, str | None]  # (fact, entity); the entity is None for a fact not per entity
+
+
 class Extractor(Protocol):
     """Finds candidate values of the given facts in one cleaned article text."""
 
@@ -34,6 +37,31 @@ class Extractor(Protocol):
     def candidates(self, text: str, published: date | None, precision: str) -> list[Candidate]:
         """`precision` says how well `published` is known: "day" or "month"."""
         ...
+
+
+class SkipsFilled(Protocol):
+    """An extractor that can be told what earlier extractors already found, and so skip the work.
+
+    The engine passes `filled`, the (fact, entity) pairs of the earlier extractors' verbatim candidates,
+    which win those pairs outright. The extractor may leave them out; every other candidate must be the
+    one it proposes without `filled`, so the engine's choice is the same either way.
+    """
+
+    skips_filled: bool  # True: what tells the engine to pass `filled` (see `skips_filled`)
+
+    def candidates(
+        self,
+        text: str,
+        published: date | None,
+        precision: str,
+        *,
+        filled: frozenset[FactKey] = frozenset(),
+    ) -> list[Candidate]: ...
+
+
+def skips_filled(extractor: Extractor) -> TypeGuard[SkipsFilled]:
+    """Whether the extractor's `candidates` takes `filled` (its class sets `skips_filled = True`)."""
+    return getattr(extractor, "skips_filled", False) is True
 
 
 @dataclass(frozen=True, slots=True)
