@@ -28,6 +28,18 @@ _MONTH = (
 _WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
+# "the second of October": a day written as an ordinal word, read only in that "the ... of" form
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+    "thirtieth": 30,
+}  # fmt: skip
+_ORDINAL_WORD = (
+    r"(?:(?:twenty|thirty)[\s-](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|"
+    + "|".join(sorted(_ORDINALS, key=len, reverse=True))
+    + ")"
+)
 
 
 def _rel_year(group: str) -> str:
@@ -45,6 +57,7 @@ DATE_RE = re.compile(
     rf"(?P<iy>{_YEAR})-(?P<im>[01]\d)-(?P<id>[0-3]\d)"
     rf"|(?:{_WEEKDAY},?\s+)?(?P<m1>{_MONTH})\s+(?P<d1>{_DAY})(?!\d)(?:,?\s+(?P<y1>{_YEAR})|\s+{_REL_Y1})?"
     rf"|(?:{_WEEKDAY},?\s+)?(?:the\s+)?(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})(?:,?\s+(?P<y2>{_YEAR})|\s+{_REL_Y2})?"
+    rf"|(?:{_WEEKDAY},?\s+)?the\s+(?P<d6>{_ORDINAL_WORD})\s+of\s+(?P<m6>{_MONTH})(?:,?\s+(?P<y6>{_YEAR}))?"
     rf"|(?P<m3>{_MONTH}),?\s+(?P<y3>{_YEAR})"
     rf"|(?P<m5>{_MONTH})\s+{_REL_Y5}"
     rf"|(?P<m4>{_MONTH})(?=[\s,.;:)]|$)"
@@ -57,12 +70,13 @@ DATE_RE = re.compile(
 _WEEKDAY_DAY = re.compile(r",?\s+the\s+([12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)\b")
 _FUTURE_RE = re.compile(
     r"\b(?:will|shall|is\s+(?:set|due|scheduled|expected)|are\s+(?:set|due|scheduled|expected)|"
-    r"scheduled|due\s+to|set\s+to|ahead\s+of|upcoming|next|expires?|expiring|ends?|until|till|through|"
+    r"scheduled|due\s+to|set\s+to|ahead\s+of|upcoming|next|expires?|expiring|(?<!the\s)ends?(?!\s+of\b)|until|till|through|"
     r"plans?\s+to|to\s+be\s+held|would)\b",
     re.IGNORECASE,
 )
 _PAST_RE = re.compile(
-    r"\b(?:was|were|had|last|ago|earlier|voted|adopted|passed|approved|held)\b", re.IGNORECASE
+    r"\b(?:was|were|had|last|ago|earlier|voted|adopted|passed|approved|held|created|established)\b",
+    re.IGNORECASE,
 )
 
 
@@ -71,6 +85,13 @@ class DateMention:
     value: str  # "YYYY-MM-DD" or "YYYY-MM"
     start: int
     end: int
+
+
+def _ordinal(words: str) -> int:
+    """ "second" -> 2, "twenty-first" -> 21."""
+    parts = re.split(r"[\s-]+", words.lower())
+    tens = {"twenty": 20, "thirty": 30}
+    return tens[parts[0]] + _ORDINALS[parts[1]] if len(parts) == 2 else _ORDINALS[parts[0]]
 
 
 def _month(token: str) -> int:
@@ -148,10 +169,14 @@ def find_dates(
                 value = date(int(groups["iy"]), int(groups["im"]), int(groups["id"])).isoformat()
             except ValueError:
                 value = None
-        elif groups["m1"] or groups["m2"]:
-            month = _month(groups["m1"] or groups["m2"])
-            day = int(re.sub(r"\D", "", groups["d1"] or groups["d2"]))
-            year = groups["y1"] or groups["y2"]
+        elif groups["m1"] or groups["m2"] or groups["m6"]:
+            month = _month(groups["m1"] or groups["m2"] or groups["m6"])
+            day = (
+                _ordinal(groups["d6"])
+                if groups["d6"]
+                else int(re.sub(r"\D", "", groups["d1"] or groups["d2"]))
+            )
+            year = groups["y1"] or groups["y2"] or groups["y6"]
             relative = groups["r1"] or groups["r2"]
             if relative and published is not None:
                 year = str(published.year + _REL_SHIFT[relative.lower()])

@@ -13,7 +13,7 @@ _CLOSERS = "\"'”’)]»"
 _ABBREVIATIONS = frozenset([
     "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "sgt", "st", "jr", "sr", "no", "nos",
     "vs", "etc", "inc", "ltd", "co", "corp", "dept", "gov", "sen", "rep", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "approx", "est", "fig",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "approx", "est", "fig", "res",
 ])  # fmt: skip
 _END_MARK = re.compile(r"[.!?]+[\"'”’)\]»]*(?=\s)")
 _REACH = 2000  # a "paragraph" longer than this is a page fragment, read in blocks of this size
