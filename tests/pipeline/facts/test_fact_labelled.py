@@ -1,8 +1,8 @@
 """Extraction quality on labelled articles: the shared seeds (when present) and the project's own set.
 
 Measured when the rules were last changed: seeds precision 1.00 recall 1.00; own set (306 articles,
-blind batches in tests/fixtures/labelled/BATCHES.md) precision 1.00 recall 0.89 (rules alone). The floors sit a
-little lower so a deliberate trade-off can still land, but a real regression fails.
+blind batches in tests/fixtures/labelled/BATCHES.md) precision 1.00 recall 0.89 (rules alone). The
+floors sit a little lower so a deliberate trade-off can still land, but a real regression fails.
 """
 
 from __future__ import annotations
