@@ -115,6 +115,11 @@ class CrawlSettings(BaseModel):
             "own process; unset: one per CPU, at most 4, none on one CPU; env FACTWATCH_PROCESS_WORKERS wins)"
         ),
     )
+    page_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="a page still not cleaned after this long is rejected and the page workers restarted",
+    )
 
     @field_validator("revisit")
     @classmethod

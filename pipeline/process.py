@@ -72,6 +72,7 @@ class Processor:
             config,
             configured_workers(config) if workers is None else workers,
             self.preparer.prepare_page,
+            timeout=config.crawl.page_timeout_seconds,
         )
 
     def close(self) -> None:

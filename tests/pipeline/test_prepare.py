@@ -74,21 +74,78 @@ def test_a_worker_prepares_exactly_what_this_process_prepares(
     assert any(prepared.observations for prepared in remote)
 
 
-def test_a_dead_worker_costs_no_page(
-    config: AppConfig, pages: list[FetchedPage], pool: PreparePool, caplog: pytest.LogCaptureFixture
-) -> None:
-    article = next(p for p in pages if Preparer(config).prepare_page(p).observations)
-    first = pool.submit(article).result(timeout=120)
+def _kill_workers(pool: PreparePool) -> None:
+    """What the OOM killer does: SIGKILL every worker of the current executor."""
     assert pool._executor is not None
-    for process in list(pool._executor._processes.values()):  # a worker killed by the OOM killer
+    for process in list(pool._executor._processes.values()):
         assert process.pid is not None
         os.kill(process.pid, signal.SIGKILL)
         process.join(timeout=10)
+
+
+def _article(config: AppConfig, pages: list[FetchedPage]) -> FetchedPage:
+    return next(p for p in pages if Preparer(config).prepare_page(p).observations)
+
+
+def test_dead_workers_are_replaced_and_cost_no_page(
+    config: AppConfig, pages: list[FetchedPage], pool: PreparePool, caplog: pytest.LogCaptureFixture
+) -> None:
+    article = _article(config, pages)
+    first = pool.submit(article).result(timeout=120)
+    _kill_workers(pool)
     with caplog.at_level(logging.WARNING, logger="pipeline.prepare"):
         again = [pool.submit(article).result(timeout=120) for _ in range(2)]
     assert again == [first, first]
-    assert not pool.active
-    assert "preparing pages in this process" in caplog.text
+    assert pool.active and pool.restarts == 1  # new workers, not a fallback to this process
+    assert "page workers stopped" in caplog.text and "starting new ones" in caplog.text
+
+
+def test_workers_that_keep_dying_leave_the_work_to_this_process(
+    config: AppConfig, pages: list[FetchedPage], caplog: pytest.LogCaptureFixture
+) -> None:
+    pool = PreparePool(config, 1, Preparer(config).prepare_page, max_restarts=0)
+    try:
+        article = _article(config, pages)
+        first = pool.submit(article).result(timeout=120)
+        _kill_workers(pool)
+        with caplog.at_level(logging.WARNING, logger="pipeline.prepare"):
+            again = pool.submit(article).result(timeout=120)
+        assert again == first
+        assert not pool.active
+        assert "preparing pages in this process from now on" in caplog.text
+    finally:
+        pool.close()
+
+
+def test_a_page_that_takes_too_long_is_rejected_and_the_workers_restart(
+    config: AppConfig, pages: list[FetchedPage], caplog: pytest.LogCaptureFixture
+) -> None:
+    article = _article(config, pages)
+    # 5,000 paragraphs (0.5 MB): about 3 s of cleaning here, ten times the 0.3 s limit (a page: ~25 ms).
+    heavy = "".join(
+        f"<p>Kenyan police officers patrolled district {i} of the capital, the Haiti mission said.</p>"
+        for i in range(5000)
+    )
+    slow = FetchedPage(
+        url="http://127.0.0.1:9/slow.html",
+        status=200,
+        body=f"<html><body><article>{heavy}</article></body></html>".encode(),
+        headers={"Content-Type": "text/html"},
+    )
+    local = Preparer(config)
+    pool = PreparePool(config, 1, local.prepare_page, timeout=0.3)
+    try:
+        pool.submit(article).result(timeout=120)  # the workers' start-up is not on the clock
+        with caplog.at_level(logging.WARNING, logger="pipeline.prepare"):
+            rejected = pool.submit(slow).result(timeout=60)
+            after = pool.submit(article).result(timeout=120)
+        assert rejected.verdict == "rejected"
+        assert rejected.reason == "preparing the page took longer than 0.3 s"
+        assert after == local.prepare_page(article)
+        assert pool.active and pool.restarts == 1
+        assert "restarting the page workers" in caplog.text
+    finally:
+        pool.close()
 
 
 def _stored(store: Store) -> tuple[list[Any], list[Any]]:
