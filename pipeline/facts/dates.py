@@ -2,9 +2,10 @@
 
 "September 30" takes the year that puts it nearest the publication (or the next/previous one when
 the sentence's tense says so), "on Thursday" is the Thursday before publication unless the sentence
-speaks of the future, "October 2025" stays a month ("2025-10"), "October next year" and "last month"
-are months counted from the publication. A reference known only to the month cannot place a weekday,
-so such dates are dropped rather than guessed.
+speaks of the future, "October 2025" stays a month ("2025-10"), "October next year", "last month" and
+"next October" (the first October after the publication's month) are months counted from the
+publication. A reference known only to the month cannot place a weekday, so such dates are dropped
+rather than guessed.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ DATE_RE = re.compile(
     rf"|(?:{_WEEKDAY},?\s+)?the\s+(?P<d6>{_ORDINAL_WORD})\s+of\s+(?P<m6>{_MONTH})(?:,?\s+(?P<y6>{_YEAR}))?"
     rf"|(?P<m3>{_MONTH}),?\s+(?P<y3>{_YEAR})"
     rf"|(?P<m5>{_MONTH})\s+{_REL_Y5}"
+    rf"|(?P<rl>[Ll]ast|[Nn]ext|[Tt]his)\s+(?P<m7>{_MONTH})(?!\w|\.?\s*\d|\s+(?:of\s+)?(?:[Ll]ast|[Nn]ext|[Tt]his)\s+year)"
     rf"|(?P<m4>{_MONTH})(?=[\s,.;:)]|$)"
     rf"|(?P<rm>[Ll]ast|[Nn]ext|[Tt]his)\s+month"
     rf"|(?:(?P<rel>[Ll]ast|[Nn]ext|[Tt]his)\s+)?(?P<wd>{_WEEKDAY})"
@@ -75,7 +77,8 @@ _FUTURE_RE = re.compile(
     re.IGNORECASE,
 )
 _PAST_RE = re.compile(
-    r"\b(?:was|were|had|last|ago|earlier|voted|adopted|passed|approved|held|created|established)\b",
+    r"\b(?:was|were|had|last|ago|earlier|voted|adopted|passed|approved|authori[sz]ed|renewed|held|created|"
+    r"established)\b",
     re.IGNORECASE,
 )
 
@@ -194,6 +197,18 @@ def find_dates(
             if published is not None:
                 year_number = published.year + _REL_SHIFT[groups["r5"].lower()]
                 value = f"{year_number:04d}-{_month(groups['m5']):02d}"
+        elif groups["m7"]:
+            if (
+                published is not None
+            ):  # "next October": the first after this month; "last October" the one before
+                month = _month(groups["m7"])
+                shift = groups["rl"].lower()
+                year_number = published.year
+                if shift == "next" and month <= published.month:
+                    year_number += 1
+                elif shift == "last" and month >= published.month:
+                    year_number -= 1
+                value = f"{year_number:04d}-{month:02d}"
         elif groups["rm"]:
             if published is not None:  # "last month", "this month", "next month": a month, known either way
                 months = published.year * 12 + published.month - 1 + _REL_SHIFT[groups["rm"].lower()]

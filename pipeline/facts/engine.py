@@ -74,6 +74,7 @@ class _Rule:
     anaphor: bool = False  # `{entity}` stands for an anaphor ("the island"), resolved from context
     after_anchored: bool = False  # `after` began with "^": tried with match() at the value's end
     heading: Pattern[str] | None = None  # searched in the list context of a list line (_list_context)
+    max_age: int | None = None  # dates: this rule's own age limit in days (from the first day covered)
 
 
 @dataclass(slots=True)
@@ -118,6 +119,13 @@ class _CompiledSpec:
         self.reject = _any(spec.reject)
         entity = _entity_pattern(spec) if spec.entities else ""
         self.rules = self._rules(spec.rules, entity)
+        # A rule may read older dates than the fact allows ("renewed last September (resolution 2751)"):
+        # values are then found up to the widest limit, and each rule checks its own (_support).
+        ages = [rule.max_age_days for rule in spec.rules if rule.max_age_days is not None]
+        self.rule_ages = bool(ages)
+        self.widest_age = spec.max_age_days
+        if ages and spec.max_age_days is not None:
+            self.widest_age = max(spec.max_age_days, *ages)
         self.carry_rules = self._rules(spec.carry_rules, "")
         self.carry_block = _any(spec.carry_block)
         self.entity_re = re.compile(entity, _FLAGS) if entity else None
@@ -156,6 +164,7 @@ class _CompiledSpec:
                 after_anchored=bool(rule.after and rule.after.startswith("^")),
                 sentence=_compile(rule.sentence, entity),
                 heading=_compile(rule.heading, entity),
+                max_age=rule.max_age_days,
                 window=rule.window,
                 score=rule.score,
                 total=rule.total,
@@ -284,7 +293,7 @@ class RuleExtractor:
                 for value in self._values(compiled, answer, published, precision):
                     if value.start > window:
                         break
-                    if not self._plausible(compiled.spec, value.value, published):
+                    if not self._plausible(compiled.spec, value.value, published, compiled.spec.max_age_days):
                         continue
                     if self._trapped(compiled, answer.text, value, published):
                         break
@@ -315,7 +324,7 @@ class RuleExtractor:
         values = [
             value
             for value in self._values(compiled, sentence, published, precision)
-            if self._plausible(spec, value.value, published)
+            if self._plausible(spec, value.value, published, compiled.widest_age)
         ]
         if not values:
             return
@@ -336,7 +345,7 @@ class RuleExtractor:
             if not pattern.search(text) and not _in_question_before(pattern, index, sentence.start):
                 return
         for value in values:
-            supported = self._support(compiled, sentence, value, rules, carried, index.text)
+            supported = self._support(compiled, sentence, value, rules, carried, index.text, published)
             if supported is None:
                 continue
             score, entity, left_edge = supported
@@ -371,7 +380,7 @@ class RuleExtractor:
         values = [
             value
             for value in self._values(compiled, sentence, published, precision)
-            if self._plausible(compiled.spec, value.value, published)
+            if self._plausible(compiled.spec, value.value, published, compiled.widest_age)
         ]
         if not values:
             return
@@ -384,7 +393,9 @@ class RuleExtractor:
             if not pattern.search(text) and not pattern.search(previous.text):
                 return
         for value in values:
-            supported = self._support(compiled, sentence, value, compiled.carry_rules, full=full)
+            supported = self._support(
+                compiled, sentence, value, compiled.carry_rules, full=full, published=published
+            )
             if supported is None:
                 continue
             score, _entity, left_edge = supported
@@ -444,7 +455,11 @@ class RuleExtractor:
 
     @staticmethod
     def _names(text: str, stopwords: frozenset[str]) -> list[_Value]:
-        """Runs of two to four capitalised words that are neither titles nor places."""
+        """Runs of two to four capitalised words that are neither titles nor places.
+
+        A possessive ends a name: "Kenya's Godfrey Otunge" is Godfrey Otunge, "Godfrey Otunge's
+        officers" too.
+        """
         names: list[_Value] = []
         for run in _NAME_RUN.finditer(text):
             tokens = [
@@ -453,9 +468,13 @@ class RuleExtractor:
             ]
             group: list[tuple[str, int, int]] = []
             for token in [*tokens, ("", -1, -1)]:
+                possessive = token[0][-2:] in ("'s", "’s")
+                if possessive:
+                    token = (token[0][:-2], token[1], token[2] - 2)
                 if token[1] >= 0 and token[0].lower() not in stopwords:
                     group.append(token)
-                    continue
+                    if not possessive:
+                        continue
                 if 2 <= len(group) <= 4:
                     start, end = group[0][1], group[-1][2]
                     names.append(_Value(" ".join(t[0] for t in group), start, start, end))
@@ -463,14 +482,15 @@ class RuleExtractor:
         return names
 
     @staticmethod
-    def _plausible(spec: FactSpec, value: int | str, published: date | None) -> bool:
+    def _plausible(spec: FactSpec, value: int | str, published: date | None, max_age: int | None) -> bool:
+        """Within the fact's range; a date no older than `max_age` days (its last day counts)."""
         if isinstance(value, int):
             if spec.min_value is not None and value < spec.min_value:
                 return False
             return spec.max_value is None or value <= spec.max_value
         if spec.kind is FactKind.DATE and published is not None:
             first, last = date_bounds(value)
-            if spec.max_age_days is not None and last < published - timedelta(days=spec.max_age_days):
+            if max_age is not None and last < published - timedelta(days=max_age):
                 return False
             if spec.max_ahead_days is not None and first > published + timedelta(days=spec.max_ahead_days):
                 return False
@@ -497,6 +517,7 @@ class RuleExtractor:
         rules: list[_Rule],
         carried: str | None = None,
         full: str = "",
+        published: date | None = None,
     ) -> tuple[int, str | None, int] | None:
         """The first (strongest) rule that holds around the value, as (score, entity, left edge), or None.
 
@@ -506,9 +527,14 @@ class RuleExtractor:
         if not rules:
             return 1, None, 0
         holds = sentence.holds
+        aged = (
+            compiled.rule_ages and published is not None and isinstance(value.value, str)
+        )  # a date older than the fact allows: only a rule with an age limit of its own may read it
         for rule in rules:  # strongest first: the first rule that holds wins
             entity: str | None = None
             left_edge = 0
+            if aged and not _young_enough(compiled.spec, rule, str(value.value), published):
+                continue
             if rule.sentence is not None:
                 found = holds.get(id(rule.sentence))  # _holds, inlined: this loop is the hot one
                 if found is None:
@@ -670,6 +696,17 @@ class FactEngine:
             chosen.append((self._order.get(fact, len(self._order)), winner.position, winner.observation))
         chosen.sort(key=lambda item: (item[0], item[1]))
         return [observation for _, _, observation in chosen]
+
+
+def _young_enough(spec: FactSpec, rule: _Rule, value: str, published: date | None) -> bool:
+    """A rule's own age limit counts from the first day the date covers ("September 2024" from the 1st):
+    a month that only partly fits is too old. Without one, the fact's limit (from the last day) holds."""
+    if published is None:
+        return True
+    first, last = date_bounds(value)
+    if rule.max_age is not None:
+        return first >= published - timedelta(days=rule.max_age)
+    return spec.max_age_days is None or last >= published - timedelta(days=spec.max_age_days)
 
 
 def _holds(sentence: _Sentence, pattern: Pattern[str]) -> bool:

@@ -52,6 +52,13 @@ class ValueRule(BaseModel):
         "one per line; a rule with a heading never holds outside a list",
     )
     window: int = Field(default=80, ge=1, le=400)
+    max_age_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="dates: this rule reads dates up to this many days before publication, counted from "
+        "the first day a date covers (a month from its 1st), instead of the fact's max_age_days; for "
+        "wording that ties an older date to the current state (a renewal, the current resolution)",
+    )
     score: int = Field(default=1, ge=1, description="a stronger statement wins when an article has several")
     total: bool = Field(
         default=False,
@@ -198,6 +205,10 @@ class FactSpec(BaseModel):
             raise ValueError("carry_rules name no entity: count_per_entity facts use anaphora instead")
         if self.questions and self.kind is FactKind.COUNT_PER_ENTITY:
             raise ValueError("questions cannot name an entity: not for count_per_entity facts")
+        if any(r.max_age_days is not None for r in self.carry_rules):
+            raise ValueError("max_age_days belongs to rules, not carry_rules")
+        if self.kind is not FactKind.DATE and any(r.max_age_days is not None for r in self.rules):
+            raise ValueError("a rule's max_age_days belongs to date facts only")
         if self.kind is FactKind.IDENTIFIER and self.value_pattern is None:
             raise ValueError("an identifier fact needs value_pattern")
         if self.kind is not FactKind.IDENTIFIER and self.value_pattern is not None:

@@ -91,6 +91,8 @@ def _spec(**overrides: object) -> dict[str, object]:
             "carry_rules name no entity",
         ),
         ({"carry_block": ["(unclosed"]}, "bad regular expression"),
+        ({"kind": "count", "rules": [{"before": "x", "max_age_days": 9}]}, "date facts only"),
+        ({"carry_rules": [{"before": "x", "max_age_days": 9}]}, "not carry_rules"),
         ({"triggers": []}, "at least 1 item"),
         ({"name": "Bad Name"}, "String should match pattern"),
     ],
@@ -145,6 +147,32 @@ def test_engine_knows_no_topic() -> None:
         ("boats_rescued", "Malta", 240),
     ]
     assert all(text[o.start : o.end] == o.evidence for o in found)
+
+
+def test_a_rule_may_read_older_dates_than_its_fact() -> None:
+    """A rule's own max_age_days lets it read an older date (counted from a month's first day); the
+    fact's other rules keep the fact's limit."""
+    spec = FactSpec.model_validate(
+        _spec(
+            triggers=["deadline", "set"],
+            rules=[
+                {"before": r"deadline\s+(?:of|is|was)\s+$"},
+                {"before": r"\bset\s+(?:on|in)\s+$", "sentence": r"\bstill\s+stands\b", "max_age_days": 200},
+            ],
+            max_age_days=30,
+        )
+    )
+    engine = FactEngine([spec])
+
+    def read(text: str, published: date) -> list[object]:
+        return [o.value for o in engine.extract(text, published)]
+
+    assert read("The ceasefire deadline was March 3.", date(2026, 6, 1)) == []
+    assert read("The deadline, set on March 3, still stands.", date(2026, 6, 1)) == ["2026-03-03"]
+    assert read("The deadline, set in March 2025, still stands.", date(2025, 9, 15)) == ["2025-03"]
+    # a month counts from its first day: March 2025 is more than 200 days before September 20
+    assert read("The deadline, set in March 2025, still stands.", date(2025, 9, 20)) == []
+    assert read("The deadline, set on March 3, was dropped.", date(2026, 6, 1)) == []
 
 
 def test_made_up_topic_carries_entities_and_answers_questions() -> None:
