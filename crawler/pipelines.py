@@ -75,15 +75,15 @@ class ProcessPagePipeline:
             return item
         context = _context(self.crawler)
         loop = asyncio.get_running_loop()
-        processor = context.processor
-        prepare = getattr(processor, "prepare_async", None)
-        if prepare is None:
-            item.outcome = await loop.run_in_executor(self.executor, self._process, context, item)
-            return item
+        prepare = getattr(context.processor, "prepare_async", None)
         # The pure half (cleaning, fingerprint, facts) runs in a worker process when there is one;
         # only the database half comes back to a thread of this process.
+        future = prepare(item.page) if prepare is not None else None
+        if future is None:
+            item.outcome = await loop.run_in_executor(self.executor, self._process, context, item)
+            return item
         try:
-            prepared = await asyncio.wrap_future(prepare(item.page))
+            prepared = await asyncio.wrap_future(future)
         except Exception as exc:
             item.outcome = self._failed(item, exc)
             return item

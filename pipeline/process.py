@@ -85,9 +85,13 @@ class Processor:
         """Both halves in the calling thread (tests, the CLI, anything without a pool)."""
         return self.commit(self.preparer.prepare_page(page))
 
-    def prepare_async(self, page: FetchedPage) -> Future[Prepared]:
-        """The pure half in a worker process when there is one; pass the result to `commit`."""
-        return self.pool.submit(page)
+    def prepare_async(self, page: FetchedPage) -> Future[Prepared] | None:
+        """The pure half in a worker process; pass the result to `commit`.
+
+        None when there are no workers (none configured, or they kept dying): the caller then runs
+        `process_page` in a thread of its own, as it would block an event loop for the whole page.
+        """
+        return self.pool.submit(page) if self.pool.active else None
 
     def process_document(
         self,

@@ -167,7 +167,13 @@ def test_processor_with_workers_stores_what_it_stores_without(
         try:
             # As the crawler does: many pages in flight in the pool, committed in arrival order.
             futures = [processor.prepare_async(page) for page in pages]
-            outcomes = [processor.commit(future.result(timeout=120)) for future in futures]
+            assert all(f is None for f in futures) == (workers == 0)  # no workers: the caller's thread
+            outcomes = [
+                processor.commit(future.result(timeout=120))
+                if future is not None
+                else processor.process_page(page)
+                for page, future in zip(pages, futures, strict=True)
+            ]
             assert (processor.pool._executor is not None) == (workers == 1)
             results.append(([(o.url, o.status) for o in outcomes], _stored(store)))
         finally:
