@@ -1,8 +1,10 @@
 """The one path every page takes: extract, relevance, dedup, facts, timeline, outbox.
 
-The crawler, replay and the tests all call `Processor.process_page`. Each page is one transaction: its
-article, observations, fact changes and alerts are committed together or not at all, so a crash never
-leaves a change without its alert.
+The pure half (cleaning, relevance, fingerprint, facts) is pipeline/prepare.py's `Preparer`; this module is
+the database half (`Processor.commit`). The crawler and replay send the pure half to page worker
+processes (`prepare_async`) and commit here; tests and the CLI call `process_page`, which runs both in the
+caller. Each page is one transaction: its article, observations, fact changes and alerts are committed
+together or not at all, so a crash never leaves a change without its alert.
 """
 
 from __future__ import annotations
@@ -54,7 +56,6 @@ class Processor:
         self.store = store
         self.config = config
         self.preparer = Preparer(config)
-        self.engine = self.preparer.engine
         self.policy = Policy(
             min_sources=config.changes.min_sources,
             conflict_window=timedelta(hours=config.changes.conflict_window_hours),
