@@ -1,7 +1,8 @@
 """Item pipelines: the thin adapter between Scrapy and pipeline.process.Processor.
 
-1. ProcessPagePipeline (300) hands the page to the Processor in a worker thread (extraction is CPU work
-   and the Processor commits to the database), so the reactor keeps downloading meanwhile.
+1. ProcessPagePipeline (300) sends the page's pure half (cleaning, fingerprint, facts) to the Processor's
+   page worker processes and commits the result in a thread; without workers the whole page is
+   processed in a thread. Either way the reactor keeps downloading meanwhile.
 2. RecordOutcomePipeline (400) remembers the fetch in the store (validators, revisit schedule), counts the
    outcome, and records a rejected page as a bad response of its source.
 """
@@ -49,10 +50,11 @@ def _published_of(context: CrawlContext, article_id: int | None) -> datetime | N
 
 
 class ProcessPagePipeline:
-    """Setting FACTWATCH_PROCESS_THREADS: worker threads for the Processor (default 2).
+    """Setting FACTWATCH_PROCESS_THREADS: threads for commits, or whole pages without workers (default 2).
 
     Extraction is CPU work under the GIL, so more threads mostly add switching; two keep one page's
-    database commit overlapping the next page's extraction.
+    database commit overlapping the next page's extraction. Page worker processes are the Processor's
+    (crawl.process_workers).
     """
 
     def __init__(self, crawler: Crawler, threads: int = 2) -> None:

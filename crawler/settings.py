@@ -12,7 +12,7 @@ Reading this module tells you the whole flow of a request:
      960  SourceKindMiddleware           tells feed / sitemap / listing apart for `auto` sources
   spider  crawler.spiders.news.NewsSpider
   items
-     300  ProcessPagePipeline            Processor.process_page in a worker thread
+     300  ProcessPagePipeline            Processor: pure half in page workers, commit in a thread
      400  RecordOutcomePipeline          crawl state, revisit schedule, rejected pages as bad responses
 """
 
