@@ -91,13 +91,9 @@ def _seconds_per_item(call: Callable[[int], object], count: int, min_seconds: fl
 
 def fixture_pages() -> list[tuple[str, str]]:
     """(url, HTML) of every 200 text/html response in the fixture archives: the topic's own pages."""
-    import importlib.util
+    from tests.support.fixtures import archive_builder
 
-    spec = importlib.util.spec_from_file_location("facts_bench_fixtures", FIXTURES / "build_archives.py")
-    assert spec is not None and spec.loader is not None
-    builder = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = builder  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(builder)
+    builder = archive_builder()
     pages: list[tuple[str, str]] = []
     for name in builder.archive_names():
         for response in builder.render_archive(name):

@@ -7,19 +7,7 @@ from pathlib import Path
 import pytest
 
 from config.loader import BUNDLED_CONFIG, ConfigError, load_config
-
-FACT_NAMES = {
-    "mandate_end",
-    "mandate_vote",
-    "un_resolution",
-    "kenya_police_deployed",
-    "kenya_police_pledged",
-    "personnel_deployed",
-    "personnel_authorized",
-    "contingents",
-    "commander",
-    "displaced",
-}
+from tests.support.fixtures import FACT_NAMES
 
 
 def write(tmp_path: Path, text: str, name: str = "topic.yaml") -> Path:

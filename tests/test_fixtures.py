@@ -8,13 +8,10 @@ furniture the cleaning code must strip, and every evidence sentence in the contr
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -23,21 +20,14 @@ import yaml
 from lxml import html as lxml_html
 from warcio.archiveiterator import ArchiveIterator
 
+from tests.support.fixtures import FACT_NAMES, archive_builder
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 MAX_ARCHIVE_BYTES = 200_000
 
 
-def _load_builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fixture_build_archives", FIXTURES / "build_archives.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
-
-
-builder = _load_builder()
+builder = archive_builder()
 ARCHIVES: list[str] = builder.archive_names()
 EXPECTED: dict[str, Any] = yaml.safe_load((FIXTURES / "expected.yaml").read_text(encoding="utf-8"))
 
@@ -300,20 +290,6 @@ def _expected_pages() -> Iterator[tuple[str, str, dict[str, Any]]]:
             yield entry["version_2"]["archive"], url, entry["version_2"]
 
 
-FACT_NAMES = frozenset(
-    {
-        "mandate_end",
-        "mandate_vote",
-        "un_resolution",
-        "kenya_police_deployed",
-        "kenya_police_pledged",
-        "personnel_deployed",
-        "personnel_authorized",
-        "contingents",
-        "commander",
-        "displaced",
-    }
-)
 _SMALL_NUMBERS = {2: "two", 6: "six"}
 
 

@@ -10,12 +10,9 @@ deliberate trade-off but not for a real regression.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,6 +21,7 @@ import yaml
 from pipeline.extract import extract_document
 from pipeline.facts import FactEngine, load_fact_specs
 from pipeline.types import Observation
+from tests.support.fixtures import archive_builder
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -42,15 +40,6 @@ class Page:
     not_facts: list[dict[str, Any]]
 
 
-def _builder() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("facts_fixture_builder", FIXTURES / "build_archives.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is created
-    spec.loader.exec_module(module)
-    return module
-
-
 def _pages(expected: dict[str, Any]) -> list[Page]:
     pages: list[Page] = []
     for url, article in expected["articles"].items():
@@ -66,7 +55,7 @@ def _pages(expected: dict[str, Any]) -> list[Page]:
 def extracted() -> list[tuple[Page, list[Observation]]]:
     """Every expected page with what the engine read from its cleaned text."""
     expected = yaml.safe_load((FIXTURES / "expected.yaml").read_text(encoding="utf-8"))
-    builder = _builder()
+    builder = archive_builder()
     bodies: dict[tuple[str, str], bytes] = {}
     for name in builder.archive_names():
         for response in builder.render_archive(name):
